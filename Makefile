@@ -1,0 +1,44 @@
+# codeexec-operator developer commands. `make help` lists them.
+SHELL := /bin/bash
+DOTNET ?= dotnet
+IMAGE ?= codeexec-operator:dev
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+
+.PHONY: help build test crds run demo bench docker-build fmt fmt-check kube-apiext clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+build: ## restore and build the whole solution
+	$(DOTNET) build Operator.sln
+
+test: ## run every test (unit, emulator, real API server); ends with "N passed, N failed"
+	hack/test.sh
+
+crds: ## regenerate crds/*.yaml from the C# types in src/CodeExec.Api
+	$(DOTNET) run --project src/CodeExec.CrdGen -- crds
+
+run: ## run the operator against the cluster of the current kubeconfig
+	$(DOTNET) run --project src/CodeExec.Operator
+
+demo: ## no cluster needed: emulator + real operator + the samples, printing each result
+	hack/demo.sh
+
+bench: ## run the benchmark program (prints figures)
+	$(DOTNET) run -c Release --project tests/CodeExec.Benchmarks
+
+docker-build: ## build the operator image
+	docker build -t $(IMAGE) .
+
+fmt: ## format the code
+	$(DOTNET) format Operator.sln
+
+fmt-check: ## fail when the code is not formatted
+	$(DOTNET) format Operator.sln --verify-no-changes
+
+kube-apiext: ## build the real CRD API server from ../shared/tools/kube-apiext (cached)
+	hack/kube-apiext.sh build
+
+clean: ## remove build output
+	$(DOTNET) clean Operator.sln
