@@ -1,7 +1,7 @@
 namespace CodeExec.Testing.Emulator;
 
 /// <summary>Which stream of a container a chunk of log came from.</summary>
-public enum LogStream
+public enum OutputStreamKind
 {
     Stdout,
     Stderr,
@@ -20,7 +20,7 @@ public sealed class PodLogStore(long maxBytesPerContainer = 16 * 1024 * 1024)
     public long MaxBytesPerContainer { get; } = maxBytesPerContainer;
 
     /// <summary>Appends bytes a container wrote to one of its streams.</summary>
-    public void Append(string @namespace, string pod, string container, LogStream stream, ReadOnlySpan<byte> data)
+    public void Append(string @namespace, string pod, string container, OutputStreamKind stream, ReadOnlySpan<byte> data)
     {
         if (data.IsEmpty)
         {
@@ -59,7 +59,7 @@ public sealed class PodLogStore(long maxBytesPerContainer = 16 * 1024 * 1024)
     /// (or one stream), then the last <paramref name="tailLines"/> lines, then at most <paramref name="limitBytes"/> bytes
     /// from the start of what is left.
     /// </summary>
-    public byte[] Read(string @namespace, string pod, string container, LogStream? stream = null, long? limitBytes = null, int? tailLines = null)
+    public byte[] Read(string @namespace, string pod, string container, OutputStreamKind? stream = null, long? limitBytes = null, int? tailLines = null)
     {
         byte[] all;
         lock (_lock)
@@ -130,7 +130,7 @@ public sealed class PodLogStore(long maxBytesPerContainer = 16 * 1024 * 1024)
 
     private sealed class ContainerLog
     {
-        public LinkedList<(LogStream Stream, byte[] Data)> Chunks { get; } = new();
+        public LinkedList<(OutputStreamKind Stream, byte[] Data)> Chunks { get; } = new();
         public long Bytes { get; set; }
     }
 }
