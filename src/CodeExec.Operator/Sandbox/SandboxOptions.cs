@@ -23,11 +23,19 @@ internal sealed class SandboxOptions
     /// <summary>Pull policy of the collector image.</summary>
     public string CollectorImagePullPolicy { get; set; } = "IfNotPresent";
 
+    /// <summary>The collector command of the operator image.</summary>
+    public static readonly IReadOnlyList<string> DefaultCollectorCommand = ["/app/codeexec-operator", "collect"];
+
     /// <summary>
-    /// Command that starts the collector; the renderer appends <c>--dir /codeexec/out --limit-bytes N</c> as args.
-    /// Tests and demos point it at a locally built operator (<c>dotnet /path/codeexec-operator.dll collect</c>).
+    /// Command that starts the collector (null: <see cref="DefaultCollectorCommand"/>); the renderer appends
+    /// <c>--dir /codeexec/out --limit-bytes N</c> as args. Tests and demos point it at a locally built operator
+    /// (<c>dotnet /path/codeexec-operator.dll collect</c>). Null by default because configuration binding appends to lists.
     /// </summary>
-    public IList<string> CollectorCommand { get; set; } = ["/app/codeexec-operator", "collect"];
+    public IList<string>? CollectorCommand { get; set; }
+
+    /// <summary>The command the collector container runs.</summary>
+    public IReadOnlyList<string> EffectiveCollectorCommand =>
+        CollectorCommand is { Count: > 0 } command ? [.. command] : DefaultCollectorCommand;
 
     /// <summary>Non-zero UID (and GID) of the collector; it must differ from every runtime's UID so the code cannot signal or trace it.</summary>
     public long CollectorUid { get; set; } = 65533;

@@ -294,7 +294,7 @@ internal static class SandboxRenderer
         Name = CollectorContainerName,
         Image = options.CollectorImage,
         ImagePullPolicy = options.CollectorImagePullPolicy,
-        Command = [.. options.CollectorCommand],
+        Command = [.. options.EffectiveCollectorCommand],
         Args = ["--dir", OutputDirectory, "--limit-bytes", limits.OutputBytes.ToString(CultureInfo.InvariantCulture)],
         RestartPolicy = "Always",
         Env =
