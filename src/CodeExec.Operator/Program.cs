@@ -1,5 +1,4 @@
-// Entry point. The operator host (watch, reconcile, leader election, health, metrics) is wired in OperatorHost.
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/healthz", () => "ok");
-await app.RunAsync();
+using CodeExec.Operator.Hosting;
+
+// A small dispatcher: subcommands (such as `render`) go first; anything else runs the operator host.
+return await OperatorHost.RunAsync(args);
