@@ -4,6 +4,7 @@ using CodeExec.Operator.Controller.Caching;
 using CodeExec.Operator.Controller.Health;
 using CodeExec.Operator.Controller.LeaderElection;
 using CodeExec.Operator.Controller.Watching;
+using CodeExec.Operator.Reconciliation;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Prometheus;
@@ -91,6 +92,7 @@ public static class OperatorHost
         });
         services.AddWatchedResource<CodeRuntime>(watch => watch.Resource = CodeRuntimeResource);
         services.AddWatchedResource<k8s.Models.V1Pod>(watch => watch.LabelSelector = ManagedByLabelSelector);
+        services.AddCodeExecutionController(section, ManagedByLabelSelector);
         return services;
     }
 
