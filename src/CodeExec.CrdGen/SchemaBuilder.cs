@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json.Serialization;
 using CodeExec.Api;
+using CodeExec.Api.Validation;
 using k8s.Models;
 
 namespace CodeExec.CrdGen;
@@ -127,7 +128,7 @@ internal sealed class SchemaBuilder(XmlDocumentation docs)
                     new V1ValidationRule
                     {
                         Rule = PositiveQuantityRule,
-                        Message = "must be a Kubernetes quantity greater than zero, such as 500m, 2 or 256Mi",
+                        Message = ValidationMessages.PositiveQuantity,
                         Reason = "FieldValueInvalid",
                     },
                 ],
