@@ -10,6 +10,12 @@ public sealed record BadInput(string Name, string Kind, string Manifest, string 
     /// <summary>Sent with fieldValidation=Strict (unknown fields are errors, not dropped).</summary>
     public bool Strict { get; init; }
 
+    /// <summary>
+    /// Set when a typed C# object cannot even hold the input (an unknown field, a malformed quantity): there the C# side
+    /// refuses it while decoding, with an error that contains this text, and the validator never sees it.
+    /// </summary>
+    public string? DecodingRejects { get; init; }
+
     /// <summary>The object's name: unique per case so cases never collide on one server.</summary>
     public string ObjectName => "bad-" + Name;
 
@@ -43,9 +49,11 @@ public static class BadInputs
             "spec.codeFrom", "exactly one of configMapKeyRef and secretKeyRef must be set"),
         Cx("timeout-zero", "code: x\nlimits: {timeoutSeconds: 0}", "spec.limits.timeoutSeconds", "should be greater than or equal to 1"),
         Cx("timeout-huge", "code: x\nlimits: {timeoutSeconds: 86401}", "spec.limits.timeoutSeconds", "should be less than or equal to 86400"),
-        Cx("cpu-malformed", "code: x\nlimits: {cpu: lots}", "spec.limits.cpu", "must be a Kubernetes quantity greater than zero"),
+        Cx("cpu-malformed", "code: x\nlimits: {cpu: lots}", "spec.limits.cpu", "must be a Kubernetes quantity greater than zero")
+            with { DecodingRejects = "'lots'" },
         Cx("cpu-zero", "code: x\nlimits: {cpu: \"0\"}", "spec.limits.cpu", "must be a Kubernetes quantity greater than zero"),
-        Cx("memory-malformed", "code: x\nlimits: {memory: 12XB}", "spec.limits.memory", "must be a Kubernetes quantity greater than zero"),
+        Cx("memory-malformed", "code: x\nlimits: {memory: 12XB}", "spec.limits.memory", "must be a Kubernetes quantity greater than zero")
+            with { DecodingRejects = "'12XB'" },
         Cx("memory-negative", "code: x\nlimits: {memory: -1Gi}", "spec.limits.memory", "must be a Kubernetes quantity greater than zero"),
         Cx("runtime-name-malformed", "code: x\nruntime: Python_3", "spec.runtime", "runtime must name a CodeRuntime"),
         Cx("env-name-bad", "code: x\nenv: [{name: 1BAD, value: v}]", "spec.env[0].name", "env name must start with a letter or underscore"),
@@ -61,7 +69,8 @@ public static class BadInputs
         Cx("output-bytes-small", "code: x\nlimits: {outputBytes: 100}", "spec.limits.outputBytes", "should be greater than or equal to 1024"),
         Cx("output-bytes-large", "code: x\nlimits: {outputBytes: 1000000}", "spec.limits.outputBytes", "should be less than or equal to 262144"),
         Cx("ttl-negative", "code: x\nttlSecondsAfterFinished: -1", "spec.ttlSecondsAfterFinished", "should be greater than or equal to 0"),
-        Cx("unknown-field-strict", "code: x\nbogus: true", "spec.bogus", "unknown field \"spec.bogus\"") with { Strict = true },
+        Cx("unknown-field-strict", "code: x\nbogus: true", "spec.bogus", "unknown field \"spec.bogus\"")
+            with { Strict = true, DecodingRejects = "bogus" },
         new BadInput("spec-changed", "CodeExecution", Execution("bad-spec-changed", "code: print(1)"), "spec",
             "spec is immutable", UpdatedManifest: Execution("bad-spec-changed", "code: print(2)")),
         Rt("runtime-root-user", GoodRuntimeSpec + "\nrunAsUser: 0", "spec.runAsUser", "should be greater than or equal to 1"),
@@ -72,7 +81,7 @@ public static class BadInputs
         Rt("runtime-pull-policy", GoodRuntimeSpec + "\nimagePullPolicy: Sometimes", "spec.imagePullPolicy", "Unsupported value: \"Sometimes\""),
         Rt("runtime-no-command", "image: python:3.12-slim\ncommand: []\nfileName: main.py", "spec.command", "should have at least 1 items"),
         Rt("runtime-max-cpu-malformed", GoodRuntimeSpec + "\nmaxLimits: {cpu: two}", "spec.maxLimits.cpu",
-            "must be a Kubernetes quantity greater than zero"),
+            "must be a Kubernetes quantity greater than zero") with { DecodingRejects = "'two'" },
     ];
 
     private static BadInput Cx(string name, string spec, string field, string expected) =>
