@@ -63,7 +63,7 @@ public sealed class CodeExecutionSpec
     /// </summary>
     [JsonPropertyName("runtime")]
     [Length(1, 253)]
-    [CelRule("self.matches('" + ApiConstants.DnsSubdomainPattern + "')", ValidationMessages.RuntimeName)]
+    [CelRule("self.matches('" + ApiConstants.DnsSubdomainCelPattern + "')", ValidationMessages.RuntimeName)]
     public string? Runtime { get; set; }
 
     /// <summary>The source code to run, inline. At most 128 KiB; use codeFrom for larger programs. Exactly one of code and codeFrom.</summary>

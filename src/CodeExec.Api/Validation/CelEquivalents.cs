@@ -19,7 +19,7 @@ internal static class CelEquivalents
         ["has(self.code) != has(self.codeFrom)"] = self => self is CodeExecutionSpec s && (s.Code is null) != (s.CodeFrom is null),
         ["has(self.configMapKeyRef) != has(self.secretKeyRef)"] =
             self => self is CodeSource s && (s.ConfigMapKeyRef is null) != (s.SecretKeyRef is null),
-        ["self.matches('" + ApiConstants.DnsSubdomainPattern + "')"] = self => Matches(self, ApiConstants.DnsSubdomainPattern),
+        ["self.matches('" + ApiConstants.DnsSubdomainCelPattern + "')"] = self => Matches(self, ApiConstants.DnsSubdomainCelPattern),
         ["self.matches('" + ApiConstants.EnvNamePattern + "')"] = self => Matches(self, ApiConstants.EnvNamePattern),
         [SafeFileNameRule] = self => self is string name && !name.Contains('/', StringComparison.Ordinal)
             && !name.Contains("..", StringComparison.Ordinal) && Matches(name, ApiConstants.SafeFileNamePattern),
