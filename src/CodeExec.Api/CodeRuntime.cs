@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
-using k8s;
 using CodeExec.Api.Validation;
+using k8s;
 using k8s.Models;
 
 namespace CodeExec.Api;
