@@ -31,6 +31,27 @@ public sealed class CrdServerValidationTests(RealApiServerFixture fixture) : ICl
     }
 
     [Theory]
+    [MemberData(nameof(GoodInputs.Names), MemberType = typeof(GoodInputs))]
+    public async Task Every_good_edge_input_is_accepted(string name)
+    {
+        var (_, _, manifest) = GoodInputs.Get(name);
+        await CreateAsync(YamlJson.Parse(manifest).AsObject(), strict: true);
+    }
+
+    [Fact]
+    public async Task Metadata_of_an_execution_can_change_while_its_spec_cannot()
+    {
+        await CreateAsync(YamlJson.Parse(BadInputs.Execution("relabel", "code: print(1)")).AsObject(), strict: true);
+        var patch = new V1Patch("""{"metadata":{"labels":{"team":"data"}}}""", V1Patch.PatchType.MergePatch);
+
+        await Client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            patch, Group, Version, BadInputs.Namespace, ApiConstants.CodeExecutionPlural, "relabel", cancellationToken: Cancel);
+
+        var stored = await ReadExecutionAsync("relabel");
+        Assert.Equal("data", stored["metadata"]!["labels"]!["team"]!.GetValue<string>());
+    }
+
+    [Theory]
     [MemberData(nameof(BadInputs.Data), MemberType = typeof(BadInputs))]
     public async Task Every_bad_input_is_rejected_with_a_readable_message(BadInput input)
     {

@@ -29,6 +29,14 @@ public sealed class ValidatorTests
     }
 
     [Theory]
+    [MemberData(nameof(GoodInputs.Names), MemberType = typeof(GoodInputs))]
+    public void Every_good_edge_input_is_valid(string name)
+    {
+        var (_, kind, manifest) = GoodInputs.Get(name);
+        Assert.Empty(Validate(kind, manifest));
+    }
+
+    [Theory]
     [MemberData(nameof(BadInputs.Data), MemberType = typeof(BadInputs))]
     public void Every_bad_input_is_rejected_on_its_field(BadInput input)
     {
