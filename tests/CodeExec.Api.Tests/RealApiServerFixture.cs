@@ -43,7 +43,16 @@ public sealed class RealApiServerFixture : IAsyncLifetime
 
         // The server is built: from here on, anything that goes wrong is a failure, not a skip.
         _server = await KubeApiExtServer.StartAsync(installation);
-        await _server.InstallCrdsAsync(CrdFiles);
+        try
+        {
+            await _server.InstallCrdsAsync(CrdFiles);
+        }
+        catch
+        {
+            await _server.DisposeAsync();
+            _server = null;
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -75,7 +75,19 @@ public sealed class KubeApiExtServer : IAsyncDisposable
                 ["ETCD_PORT"] = etcdPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["KUBE_APIEXT_HOME"] = installation.Home,
             };
-            var (exitCode, output) = await RunScriptAsync(installation.StartScript, environment, StartTimeout, cancellationToken);
+            int exitCode;
+            string output;
+            try
+            {
+                (exitCode, output) = await RunScriptAsync(installation.StartScript, environment, StartTimeout, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // start.sh may already have put etcd or the server in the background.
+                await StopAsync(installation, runDirectory);
+                throw;
+            }
+
             if (exitCode == 0)
             {
                 return new KubeApiExtServer(installation, runDirectory, apiPort);
