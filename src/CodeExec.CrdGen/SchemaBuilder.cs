@@ -172,8 +172,7 @@ internal sealed class SchemaBuilder(XmlDocumentation docs)
 
         if (type.IsClass && type.Namespace == typeof(ApiConstants).Namespace)
         {
-            var schema = ForObject(type, path);
-            return schema;
+            return ForObject(type, path);
         }
 
         throw new SchemaGenerationException($"{path}: no schema mapping for the C# type {type.FullName}");
