@@ -33,5 +33,5 @@ internal interface IRunningContainer
     void Signal(bool kill);
 }
 
-/// <summary>The end of a container's process.</summary>
-internal sealed record ContainerExit(int ExitCode, bool OomKilled, DateTimeOffset FinishedAt);
+/// <summary>The end of a container's process; <paramref name="Reason"/> overrides Completed/Error/OOMKilled (e.g. StartError).</summary>
+internal sealed record ContainerExit(int ExitCode, bool OomKilled, DateTimeOffset FinishedAt, string? Reason = null, string? Message = null);

@@ -135,9 +135,9 @@ internal sealed class EnginePodRunner(IContainerEngine engine, TimeProvider time
     private async Task ReportExitAsync(string name, IRunningContainer container, IPodRunObserver observer)
     {
         var exit = await container.Exit;
-        var reason = exit.OomKilled ? "OOMKilled" : ContainerTermination.ReasonFor(exit.ExitCode);
+        var reason = exit.Reason ?? (exit.OomKilled ? "OOMKilled" : ContainerTermination.ReasonFor(exit.ExitCode));
         observer.ContainerTerminated(name, new ContainerTermination(
-            exit.ExitCode, reason, $"{engine.Scheme}://{container.Id}", container.StartedAt, exit.FinishedAt));
+            exit.ExitCode, reason, $"{engine.Scheme}://{container.Id}", container.StartedAt, exit.FinishedAt, exit.Message));
     }
 
     /// <summary>Stops containers the way the kubelet does: SIGTERM in reverse start order, the grace period, then SIGKILL.</summary>
