@@ -29,6 +29,7 @@ internal sealed class ProcessEngine(PodRunnerOptions options) : IContainerEngine
         var folder = Path.Combine(_workDirectory, $"{pod.Metadata?.NamespaceProperty}_{pod.Metadata?.Name}_{Guid.NewGuid():N}"[..^24]);
         try
         {
+            Directory.CreateDirectory(folder);
             var volumes = VolumeMaterializer.Materialize(request, Path.Combine(folder, "volumes"));
             return Task.FromResult<IPodSandbox>(new ProcessSandbox(pod, folder, volumes, options.Time));
         }
