@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Serialization;
 using CodeExec.Api;
 using CodeExec.Operator.Reconciliation;
 using CodeExec.Operator.Sandbox;
@@ -171,27 +172,22 @@ internal static class RenderCommand
     private static T Load<T>(string yaml, string path, string kind)
         where T : class, IKubernetesObject
     {
-        T? loaded;
         try
         {
-            loaded = KubernetesYaml.Deserialize<T>(yaml, strict: true);
+            // The kind first (leniently), so a wrong kind is named as such rather than as unknown fields.
+            var header = KubernetesYaml.Deserialize<TypeHeader>(yaml, strict: false)
+                ?? throw new RenderInputException($"{path}: the file is empty");
+            if (header.Kind != kind || header.ApiVersion != ApiConstants.ApiVersion)
+            {
+                throw new RenderInputException($"{path}: expected apiVersion {ApiConstants.ApiVersion} kind {kind}, found apiVersion {header.ApiVersion} kind {header.Kind}");
+            }
+
+            return KubernetesYaml.Deserialize<T>(yaml, strict: true);
         }
         catch (YamlException e)
         {
             throw new RenderInputException($"{path}: not a valid {kind} YAML document: {e.Message}{(e.InnerException is { } inner ? " (" + inner.Message + ")" : "")}");
         }
-
-        if (loaded is null)
-        {
-            throw new RenderInputException($"{path}: the file is empty");
-        }
-
-        if (loaded.Kind != kind || loaded.ApiVersion != ApiConstants.ApiVersion)
-        {
-            throw new RenderInputException($"{path}: expected apiVersion {ApiConstants.ApiVersion} kind {kind}, found apiVersion {loaded.ApiVersion} kind {loaded.Kind}");
-        }
-
-        return loaded;
     }
 
     private static SandboxOptions BindOptions(Dictionary<string, string?> settings)
@@ -247,6 +243,16 @@ internal static class RenderCommand
 
         return new ResolvedCode(await ReadFileAsync(codeFile, "--code-file", cancellationToken), ResolvedCode.KindOf(execution));
     }
+}
+
+/// <summary>apiVersion and kind of a document, read before the document itself.</summary>
+internal sealed class TypeHeader : IKubernetesObject
+{
+    [JsonPropertyName("apiVersion")]
+    public string? ApiVersion { get; set; }
+
+    [JsonPropertyName("kind")]
+    public string? Kind { get; set; }
 }
 
 /// <summary>Input the render command cannot use; its message is printed on stderr.</summary>
