@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Serialization;
 using CodeExec.Api;
+using CodeExec.Api.Validation;
 using CodeExec.Operator.Reconciliation;
 using CodeExec.Operator.Sandbox;
 using k8s;
@@ -54,6 +55,8 @@ internal static class RenderCommand
         var execution = Load<CodeExecution>(await ReadFileAsync(parsed.ExecutionFile, "-f", cancellationToken), parsed.ExecutionFile, ApiConstants.CodeExecutionKind);
         var runtime = Load<CodeRuntime>(await ReadFileAsync(parsed.RuntimeFile, "--runtime", cancellationToken), parsed.RuntimeFile, ApiConstants.CodeRuntimeKind);
         var options = BindOptions(parsed.Settings);
+        Validate(parsed.ExecutionFile, CodeExecutionValidator.Validate(execution), "the API server would refuse the CodeExecution");
+        Validate(parsed.RuntimeFile, CodeRuntimeValidator.Validate(runtime), "the API server would refuse the CodeRuntime");
 
         if (string.IsNullOrEmpty(execution.Metadata.Name))
         {
@@ -75,6 +78,14 @@ internal static class RenderCommand
         var code = ResolvedCode.FromInline(execution) ?? await ReadCodeFileAsync(execution, parsed.CodeFile, cancellationToken);
         var children = SandboxRenderer.Render(new SandboxRequest(execution, runtime, admission.Limits!, code, admission.Egress), options);
         return string.Concat(children.InCreationOrder.Select(child => "---\n" + KubernetesYaml.Serialize(child).TrimEnd('\n') + "\n"));
+    }
+
+    private static void Validate(string path, IReadOnlyList<ValidationError> errors, string what)
+    {
+        if (errors.Count > 0)
+        {
+            throw new RenderInputException($"{path}: {what}:\n  " + string.Join("\n  ", errors));
+        }
     }
 
     private sealed record Arguments(

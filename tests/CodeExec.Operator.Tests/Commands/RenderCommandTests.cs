@@ -157,6 +157,8 @@ public sealed class RenderCommandTests : IDisposable
     [InlineData("missing", "rt", "cannot read the file")]
     [InlineData("other-runtime", "rt", "asks for the runtime \"node\"")]
     [InlineData("empty", "rt", "the file is empty")]
+    [InlineData("bad-env", "rt", "the API server would refuse the CodeExecution:\n  spec.env[0].name")]
+    [InlineData("cx-ok", "bad-rt", "the API server would refuse the CodeRuntime:\n  spec.fileName")]
     public async Task Bad_input_is_a_clear_error_with_exit_2(string executionCase, string runtimeCase, string expected)
     {
         var files = new Dictionary<string, string>
@@ -167,6 +169,9 @@ public sealed class RenderCommandTests : IDisposable
             ["other-runtime"] = Execution.Replace("runtime: python", "runtime: node", StringComparison.Ordinal),
             ["empty"] = "",
             ["rt"] = Runtime,
+            ["bad-env"] = Execution.Replace("name: GREETING", "name: 1BAD", StringComparison.Ordinal),
+            ["cx-ok"] = Execution,
+            ["bad-rt"] = Runtime.Replace("fileName: main.py", "fileName: ../etc/passwd", StringComparison.Ordinal),
         };
         var cx = executionCase == "missing" ? Path.Combine(_dir, "nope.yaml") : Write("cx.yaml", files[executionCase]);
 
