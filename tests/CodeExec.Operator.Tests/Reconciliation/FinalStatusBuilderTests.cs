@@ -13,7 +13,7 @@ public sealed class FinalStatusBuilderTests
 {
     private static readonly DateTime Started = new(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc);
     private static readonly DateTime Finished = Started.AddMilliseconds(1250);
-    private static readonly SandboxRun Run = new("python", "python@sha256:abc", "hello-sandbox", "abc123");
+    private static readonly SandboxRun Run = new("python", "python@sha256:abc", "hello-sandbox", "abc123", 65536);
 
     private static FakeTimeProvider Clock() => new(new DateTimeOffset(Finished.AddMilliseconds(2700)));
 
@@ -134,6 +134,29 @@ public sealed class FinalStatusBuilderTests
         var request = TestObjects.Request();
         var pod = SandboxRenderer.Pod(request, new SandboxOptions());
 
-        Assert.Equal(new SandboxRun("python", "python@sha256:abc", "hello-sandbox", request.Code.Sha256), SandboxRun.FromPod(pod));
+        Assert.Equal(new SandboxRun("python", "python@sha256:abc", "hello-sandbox", request.Code.Sha256, 65536), SandboxRun.FromPod(pod));
+        Assert.Equal(SandboxRun.From(request), SandboxRun.FromPod(pod));
+        Assert.Equal(OutputRecord.MaxRecordBytes(65536), SandboxRun.FromPod(pod).LogLimitBytes);
+    }
+
+    [Fact]
+    public void In_progress_status_moves_conditions_forward_and_keeps_what_ran()
+    {
+        var execution = TestObjects.Execution();
+        var clock = Clock();
+        var queued = FinalStatusBuilder.InProgress(execution, ExecutionPhase.Queued, ExecutionReason.QuotaExceeded, "waiting for capacity", null, null, clock);
+        Assert.Equal((ExecutionPhase.Queued, ExecutionReason.QuotaExceeded), (queued.Phase, queued.Reason));
+        Assert.Equal(["Admitted"], queued.Conditions!.Select(c => c.Type));
+
+        execution.Status = queued;
+        clock.Advance(TimeSpan.FromSeconds(10));
+        var running = new PodObservation(PodProgress.Running, ExecutionPhase.Running, null, "the code is running", null, Started, null);
+        var status = FinalStatusBuilder.InProgress(execution, ExecutionPhase.Running, null, "the code is running", Run, running, clock);
+
+        Assert.Equal(["Admitted", "PodCreated", "Started"], status.Conditions!.Select(c => c.Type));
+        Assert.Equal(queued.Conditions![0].LastTransitionTime, status.Conditions![0].LastTransitionTime);
+        Assert.NotEqual(queued.Conditions![0].LastTransitionTime, status.Conditions![1].LastTransitionTime);
+        Assert.Equal((Started, "hello-sandbox", "abc123", "python"), (status.StartTime, status.PodName, status.CodeSha256, status.Runtime));
+        Assert.Throws<ArgumentException>(() => FinalStatusBuilder.InProgress(execution, ExecutionPhase.Succeeded, null, "", Run, null, clock));
     }
 }
