@@ -253,7 +253,7 @@ public sealed class CollectCommandTests : IDisposable
         var (exit, stdout, stderr) = await Run("--dir", _dir, "--limit-bytes", "1024");
 
         Assert.Equal(0, exit);
-        Assert.Equal("", stderr);
+        Assert.Equal($"collect: waiting for SIGTERM to read {_dir}\n", stderr);
         Assert.Single(stdout.Split('\n'), l => l.StartsWith("#codeexec-output v1 ", StringComparison.Ordinal));
         var output = OutputDecoder.Decode(stdout, 1024, out _)!;
         Assert.Equal("hi\n", output.Stdout.Text);
