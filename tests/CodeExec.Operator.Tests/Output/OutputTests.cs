@@ -91,6 +91,14 @@ public sealed class OutputRecordTests
     }
 
     [Fact]
+    public void Lines_before_the_record_such_as_the_collector_ready_line_are_skipped()
+    {
+        var log = "collect: waiting for SIGTERM to read /codeexec/out\n" + Record(Capture("x"u8.ToArray(), 1024), CapturedStream.Empty(CaptureState.Ok));
+
+        Assert.Equal("x", Decode(log, 1024).Stdout.Text);
+    }
+
+    [Fact]
     public void Empty_output_decodes_to_empty_strings()
     {
         var output = Decode(Record(CapturedStream.Empty(CaptureState.Ok), CapturedStream.Empty(CaptureState.Ok)), 1024);

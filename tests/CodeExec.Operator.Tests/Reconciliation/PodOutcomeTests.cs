@@ -195,4 +195,17 @@ public sealed class PodOutcomeTests
 
         Assert.Equal((PodProgress.Finished, ExecutionPhase.Failed, ExecutionReason.Error), (outcome.Progress, outcome.Phase, outcome.Reason));
     }
+
+    [Fact]
+    public void Output_is_ready_once_the_collector_terminated_or_the_pod_is_over()
+    {
+        var pod = Pod("Running", Terminated(0));
+        pod.Status.InitContainerStatuses = [new V1ContainerStatus { Name = "collector", State = new V1ContainerState { Running = new V1ContainerStateRunning() } }];
+        Assert.False(PodOutcome.IsOutputReady(pod));
+
+        pod.Status.InitContainerStatuses[0].State = new V1ContainerState { Terminated = new V1ContainerStateTerminated { ExitCode = 0 } };
+        Assert.True(PodOutcome.IsOutputReady(pod));
+
+        Assert.True(PodOutcome.IsOutputReady(Pod("Succeeded")));
+    }
 }
