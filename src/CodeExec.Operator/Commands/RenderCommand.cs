@@ -214,6 +214,12 @@ internal static class RenderCommand
             throw new RenderInputException("--set: " + e.Message);
         }
 
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new RenderInputException("--set: " + string.Join("; ", problems));
+        }
+
         return options;
     }
 

@@ -188,6 +188,7 @@ public sealed class RenderCommandTests : IDisposable
     [InlineData("-f", "cx.yaml", "--runtime", "rt.yaml", "--set", "NoSuchOption=1")]
     [InlineData("-f", "cx.yaml", "--runtime", "rt.yaml", "--address", "pypi.org=not-an-ip")]
     [InlineData("-f", "cx.yaml", "--runtime", "rt.yaml", "--frobnicate", "1")]
+    [InlineData("-f", "cx.yaml", "--runtime", "rt.yaml", "--set", "OutputBufferSize=lots")]
     public async Task Bad_arguments_are_a_clear_error_with_exit_2(params string[] args)
     {
         Write("cx.yaml", Execution);
