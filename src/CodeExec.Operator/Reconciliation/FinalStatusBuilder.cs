@@ -69,7 +69,8 @@ internal static class FinalStatusBuilder
 {
     /// <summary>
     /// The final status of an execution whose Pod <paramref name="outcome"/> is finished. <paramref name="output"/> is
-    /// the decoded collector record, or null when it could not be collected (<paramref name="outputError"/> says why).
+    /// the decoded collector record, or null when it was not collected: <paramref name="outputError"/> then says why
+    /// (the decoder's error), or is null when there was nothing to collect (the code never started).
     /// Conditions and startTime already in status are kept (a condition's lastTransitionTime moves only when its status does).
     /// </summary>
     public static CodeExecutionStatus Final(
@@ -98,7 +99,7 @@ internal static class FinalStatusBuilder
         var message = outcome.Message;
         if (output is null)
         {
-            message += "; output not collected: " + (outputError ?? "unknown reason");
+            message += outputError is null ? "" : "; output not collected: " + outputError;
         }
         else
         {

@@ -87,8 +87,9 @@ public sealed class FinalStatusBuilderTests
     {
         var outcome = new PodObservation(PodProgress.Finished, ExecutionPhase.Failed, ExecutionReason.Unschedulable, "no node", null, null, null);
 
-        var status = FinalStatusBuilder.Final(TestObjects.Execution(), outcome, null, "none", Run, Clock());
+        var status = FinalStatusBuilder.Final(TestObjects.Execution(), outcome, null, null, Run, Clock());
 
+        Assert.Equal("no node", status.Message);
         Assert.Null(status.StartTime);
         Assert.Null(status.DurationMs);
         Assert.Null(status.Duration);
