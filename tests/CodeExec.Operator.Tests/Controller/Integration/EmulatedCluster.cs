@@ -107,10 +107,14 @@ internal static class EmulatedCluster
     /// Waits until <paramref name="condition"/> holds. The bound only keeps a broken test from hanging the run; it is
     /// far above what any passing run needs and is not a speed requirement.
     /// </summary>
-    public static async Task EventuallyAsync(Func<bool> condition, string? what = null)
+    public static Task EventuallyAsync(Func<bool> condition, string? what = null) =>
+        EventuallyAsync(() => Task.FromResult(condition()), what);
+
+    /// <inheritdoc cref="EventuallyAsync(Func{bool}, string?)"/>
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, string? what = null)
     {
         var giveUp = TimeProvider.System.GetUtcNow() + TimeSpan.FromSeconds(60);
-        while (!condition())
+        while (!await condition())
         {
             if (TimeProvider.System.GetUtcNow() > giveUp)
             {
