@@ -101,3 +101,42 @@ public sealed class OperatorHostOnEmulatorTests : IAsyncLifetime
         Assert.Contains("codeexec_controller_cached_objects{resource=\"codeexecutions.codeexec.dev\"}", metrics, StringComparison.Ordinal);
     }
 }
+
+/// <summary>Graceful shutdown: the host stops taking keys and cancels a reconcile still running past the grace period.</summary>
+public sealed class GracefulShutdownOnEmulatorTests
+{
+    [Fact]
+    public async Task A_reconcile_running_past_the_grace_period_is_cancelled_and_the_host_stops()
+    {
+        await using var emulator = await KubernetesEmulator.StartAsync(cancellationToken: Ct);
+        using var client = emulator.CreateClient();
+        var recorder = new ReconcileRecorder { Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        await using var app = await StartOperatorAsync(emulator, recorder, "--Operator:Controller:GracefulShutdownTimeout=00:00:00.5");
+        await CreateExecutionAsync(client, "stuck");
+        await EventuallyAsync(() => recorder.Saw(new ObjectKey("default", "stuck")), "the reconcile started");
+
+        await app.StopAsync(Ct);
+
+        Assert.True(recorder.Cancelled.Task.IsCompleted, "the running reconcile was cancelled");
+        Assert.Equal(new ObjectKey("default", "stuck"), await recorder.Cancelled.Task);
+    }
+
+    [Fact]
+    public async Task A_reconcile_that_ends_within_the_grace_period_finishes_normally()
+    {
+        await using var emulator = await KubernetesEmulator.StartAsync(cancellationToken: Ct);
+        using var client = emulator.CreateClient();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var recorder = new ReconcileRecorder { Gate = gate };
+        await using var app = await StartOperatorAsync(emulator, recorder, "--Operator:Controller:GracefulShutdownTimeout=00:01:00");
+        await CreateExecutionAsync(client, "quick");
+        await EventuallyAsync(() => recorder.Saw(new ObjectKey("default", "quick")), "the reconcile started");
+
+        var stopping = app.StopAsync(Ct);
+        Assert.False(stopping.IsCompleted, "the host waits for the running reconcile");
+        gate.SetResult();
+        await stopping;
+
+        Assert.False(recorder.Cancelled.Task.IsCompleted);
+    }
+}
