@@ -1,6 +1,6 @@
-using Xunit;
 using System.Threading.Channels;
 using Microsoft.Extensions.Time.Testing;
+using Xunit;
 
 namespace CodeExec.Operator.Tests.Controller.Fakes;
 

@@ -218,11 +218,6 @@ public sealed class ReconcileLoopTests
         Assert.Equal([A], reconciled.ToArray());
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        while (!condition())
-        {
-            await Task.Delay(5, Token);
-        }
-    }
+    // Waits for a state the code under test reaches on its own threads; the bound only stops a broken test from hanging.
+    private static Task WaitUntilAsync(Func<bool> condition) => Integration.EmulatedCluster.EventuallyAsync(condition);
 }

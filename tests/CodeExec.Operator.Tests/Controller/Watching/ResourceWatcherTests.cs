@@ -58,13 +58,8 @@ public sealed class ResourceWatcherTests : IAsyncDisposable
 
     private void Start() => _running = _watcher.RunAsync(_stop.Token);
 
-    private async Task WaitUntilAsync(Func<bool> condition)
-    {
-        while (!condition())
-        {
-            await Task.Delay(5, TestContext.Current.CancellationToken);
-        }
-    }
+    // Waits for a state the code under test reaches on its own threads; the bound only stops a broken test from hanging.
+    private static Task WaitUntilAsync(Func<bool> condition) => Integration.EmulatedCluster.EventuallyAsync(condition);
 
     private async Task<ScriptedStreamSource.WatchStream> ListThenWatchAsync(string listVersion, params string[] items)
     {
