@@ -36,6 +36,8 @@ public static class ApiConstants
     public const int MaxTtlSecondsAfterFinished = 30 * 24 * 60 * 60;
 
     public const string DnsSubdomainPattern = @"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+    /// <summary><see cref="DnsSubdomainPattern"/> for CEL string literals, which take no <c>\.</c> escape: the dot is written <c>[.]</c>.</summary>
+    public const string DnsSubdomainCelPattern = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
     public const string EnvNamePattern = "^[A-Za-z_][A-Za-z0-9_]*$";
     public const string SafeFileNamePattern = "^[A-Za-z0-9._-]+$";
     /// <summary>The Kubernetes resource.Quantity syntax, as the API server's own schemas use it.</summary>

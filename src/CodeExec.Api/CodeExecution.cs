@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using CodeExec.Api.Validation;
 using k8s;
 using k8s.Models;
 
@@ -25,7 +26,7 @@ public sealed class CodeExecution : IKubernetesObject<V1ObjectMeta>, ISpec<CodeE
     /// <summary>What to run and within which limits. Immutable once created.</summary>
     [JsonPropertyName("spec")]
     [RequiredField]
-    [CelRule("self == oldSelf", "spec is immutable: delete the CodeExecution and create a new one to run different code",
+    [CelRule("self == oldSelf", ValidationMessages.SpecImmutable,
         Reason = "FieldValueForbidden")]
     public CodeExecutionSpec Spec { get; set; } = new();
 
@@ -51,7 +52,7 @@ public sealed class CodeExecutionList : IKubernetesObject<V1ListMeta>, IItems<Co
 }
 
 /// <summary>The code to run, its inputs and its limits.</summary>
-[CelRule("has(self.code) != has(self.codeFrom)", "exactly one of spec.code and spec.codeFrom must be set",
+[CelRule("has(self.code) != has(self.codeFrom)", ValidationMessages.ExactlyOneCodeSource,
     Reason = "FieldValueInvalid")]
 public sealed class CodeExecutionSpec
 {
@@ -62,7 +63,7 @@ public sealed class CodeExecutionSpec
     /// </summary>
     [JsonPropertyName("runtime")]
     [Length(1, 253)]
-    [Pattern(ApiConstants.DnsSubdomainPattern)]
+    [CelRule("self.matches('" + ApiConstants.DnsSubdomainCelPattern + "')", ValidationMessages.RuntimeName)]
     public string? Runtime { get; set; }
 
     /// <summary>The source code to run, inline. At most 128 KiB; use codeFrom for larger programs. Exactly one of code and codeFrom.</summary>
@@ -112,7 +113,7 @@ public sealed class CodeExecutionSpec
 }
 
 /// <summary>Where to read the code from. Exactly one of configMapKeyRef and secretKeyRef.</summary>
-[CelRule("has(self.configMapKeyRef) != has(self.secretKeyRef)", "exactly one of configMapKeyRef and secretKeyRef must be set")]
+[CelRule("has(self.configMapKeyRef) != has(self.secretKeyRef)", ValidationMessages.ExactlyOneKeyReference)]
 public sealed class CodeSource
 {
     /// <summary>A key of a ConfigMap in the CodeExecution's namespace.</summary>
@@ -150,7 +151,7 @@ public sealed class EnvVar
     [RequiredField]
     [Length(1, 128)]
     [CelRule("self.matches('" + ApiConstants.EnvNamePattern + "')",
-        "env name must start with a letter or underscore and hold only letters, digits and underscores")]
+        ValidationMessages.EnvName)]
     public string Name { get; set; } = "";
 
     /// <summary>Variable value, at most 1024 characters.</summary>
@@ -167,7 +168,7 @@ public sealed class InputFile
     [RequiredField]
     [Length(1, 253)]
     [CelRule("!self.contains('/') && !self.contains('..') && self.matches('" + ApiConstants.SafeFileNamePattern + "')",
-        "file name must be a plain name: letters, digits, '.', '_' or '-', with no '/' and no '..'")]
+        ValidationMessages.FileName)]
     public string Name { get; set; } = "";
 
     /// <summary>File content as text, at most 8 KiB.</summary>
@@ -213,7 +214,7 @@ public sealed class ExecutionLimits
 
 /// <summary>Network access for the code.</summary>
 [CelRule("self.mode == 'Egress' ? (has(self.allowedHosts) && size(self.allowedHosts) > 0) : (!has(self.allowedHosts) || size(self.allowedHosts) == 0)",
-    "allowedHosts must be non-empty when mode is Egress, and empty when mode is None")]
+    ValidationMessages.EgressHosts)]
 public sealed class NetworkAccess
 {
     /// <summary>None: no network at all. Egress: outbound HTTP(S) only to allowedHosts, through the egress proxy, and only when the runtime permits it.</summary>
@@ -228,7 +229,7 @@ public sealed class NetworkAccess
     [ListSet]
     [Length(1, 253)]
     [Pattern(ApiConstants.DnsSubdomainPattern)]
-    [CelRule("!self.matches('^[0-9.]+$')", "allowedHosts takes host names, not IP addresses")]
+    [CelRule("!self.matches('^[0-9.]+$')", ValidationMessages.HostNotIpAddress)]
     public IList<string>? AllowedHosts { get; set; }
 }
 

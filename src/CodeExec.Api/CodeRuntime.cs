@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using CodeExec.Api.Validation;
 using k8s;
 using k8s.Models;
 
@@ -47,7 +48,7 @@ public sealed class CodeRuntimeList : IKubernetesObject<V1ListMeta>, IItems<Code
 
 /// <summary>The image, command and policy of a runtime.</summary>
 [CelRule("!has(self.egress) || !self.egress.allowed || (has(self.egress.allowedHosts) && size(self.egress.allowedHosts) > 0)",
-    "egress.allowedHosts must list at least one host when egress.allowed is true")]
+    ValidationMessages.RuntimeEgressHosts)]
 public sealed class CodeRuntimeSpec
 {
     /// <summary>A sentence for users on what this runtime offers (language, version, libraries).</summary>
@@ -79,7 +80,7 @@ public sealed class CodeRuntimeSpec
     [RequiredField]
     [Length(1, 253)]
     [CelRule("!self.contains('/') && !self.contains('..') && self.matches('" + ApiConstants.SafeFileNamePattern + "')",
-        "fileName must be a plain name: letters, digits, '.', '_' or '-', with no '/' and no '..'")]
+        ValidationMessages.RuntimeFileName)]
     public string FileName { get; set; } = "";
 
     /// <summary>RuntimeClass of the sandbox Pod. Default gvisor (handler runsc), so the code never talks to the host kernel directly.</summary>
@@ -128,6 +129,6 @@ public sealed class RuntimeEgressPolicy
     [ListSet]
     [Length(1, 253)]
     [Pattern(ApiConstants.DnsSubdomainPattern)]
-    [CelRule("!self.matches('^[0-9.]+$')", "allowedHosts takes host names, not IP addresses")]
+    [CelRule("!self.matches('^[0-9.]+$')", ValidationMessages.HostNotIpAddress)]
     public IList<string>? AllowedHosts { get; set; }
 }

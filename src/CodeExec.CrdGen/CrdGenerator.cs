@@ -1,0 +1,124 @@
+using System.Text.RegularExpressions;
+using CodeExec.Api;
+using k8s;
+using k8s.Models;
+
+namespace CodeExec.CrdGen;
+
+/// <summary>One generated CRD: the file it belongs in under <c>crds/</c> and its YAML text.</summary>
+internal sealed record GeneratedCrd(string FileName, string Yaml);
+
+/// <summary>
+/// Builds the CustomResourceDefinitions of the codeexec.dev API from the C# types in CodeExec.Api. Pure: the same
+/// types and doc file always give the same text.
+/// </summary>
+internal static partial class CrdGenerator
+{
+    /// <summary>The first lines of every generated file.</summary>
+    public const string Header =
+        "# Generated from src/CodeExec.Api by src/CodeExec.CrdGen: do not edit by hand, run `make crds`.\n";
+
+    /// <summary>Generates both CRDs, reading descriptions from the XML doc file beside the CodeExec.Api assembly.</summary>
+    public static IReadOnlyList<GeneratedCrd> Generate() =>
+        Generate(XmlDocumentation.ForAssembly(typeof(CodeExecution).Assembly));
+
+    /// <summary>Generates both CRDs with the given documentation.</summary>
+    public static IReadOnlyList<GeneratedCrd> Generate(XmlDocumentation docs)
+    {
+        var schemas = new SchemaBuilder(docs);
+        return
+        [
+            ToFile(CodeExecutionCrd(schemas.ForRoot(typeof(CodeExecution)))),
+            ToFile(CodeRuntimeCrd(schemas.ForRoot(typeof(CodeRuntime)))),
+        ];
+    }
+
+    /// <summary>The file name kubebuilder's convention gives a CRD: <c>group_plural.yaml</c>.</summary>
+    public static string FileNameOf(V1CustomResourceDefinition crd) => $"{crd.Spec.Group}_{crd.Spec.Names.Plural}.yaml";
+
+    private static GeneratedCrd ToFile(V1CustomResourceDefinition crd) =>
+        new(FileNameOf(crd), Header + WholeNumberBounds().Replace(KubernetesYaml.Serialize(crd).ReplaceLineEndings("\n"), "$1"));
+
+    // The schema model holds minimum/maximum as doubles, which serialize as 1024.0; every bound here is a whole number.
+    [GeneratedRegex(@"^(\s*(?:minimum|maximum): -?[0-9]+)\.0$", RegexOptions.Multiline)]
+    private static partial Regex WholeNumberBounds();
+
+    private static V1CustomResourceDefinition CodeExecutionCrd(V1JSONSchemaProps schema) => new()
+    {
+        ApiVersion = "apiextensions.k8s.io/v1",
+        Kind = "CustomResourceDefinition",
+        Metadata = new V1ObjectMeta { Name = ApiConstants.CodeExecutionPlural + "." + ApiConstants.Group },
+        Spec = new V1CustomResourceDefinitionSpec
+        {
+            Group = ApiConstants.Group,
+            Scope = "Namespaced",
+            Names = new V1CustomResourceDefinitionNames
+            {
+                Kind = ApiConstants.CodeExecutionKind,
+                ListKind = ApiConstants.CodeExecutionKind + "List",
+                Plural = ApiConstants.CodeExecutionPlural,
+                Singular = ApiConstants.CodeExecutionSingular,
+                ShortNames = ["cx", "codeexec"],
+                Categories = [ApiConstants.Category],
+            },
+            Versions =
+            [
+                new V1CustomResourceDefinitionVersion
+                {
+                    Name = ApiConstants.Version,
+                    Served = true,
+                    Storage = true,
+                    Subresources = new V1CustomResourceSubresources { Status = new object() },
+                    AdditionalPrinterColumns =
+                    [
+                        Column("Runtime", "string", ".spec.runtime", "The CodeRuntime the code runs with."),
+                        Column("Phase", "string", ".status.phase", "Where the execution is."),
+                        Column("Exit", "integer", ".status.exitCode", "The code's exit code."),
+                        Column("Duration", "string", ".status.duration", "How long the code ran."),
+                        Column("Age", "date", ".metadata.creationTimestamp", "Time since the execution was created."),
+                    ],
+                    Schema = new V1CustomResourceValidation { OpenAPIV3Schema = schema },
+                },
+            ],
+        },
+    };
+
+    private static V1CustomResourceDefinition CodeRuntimeCrd(V1JSONSchemaProps schema) => new()
+    {
+        ApiVersion = "apiextensions.k8s.io/v1",
+        Kind = "CustomResourceDefinition",
+        Metadata = new V1ObjectMeta { Name = ApiConstants.CodeRuntimePlural + "." + ApiConstants.Group },
+        Spec = new V1CustomResourceDefinitionSpec
+        {
+            Group = ApiConstants.Group,
+            Scope = "Cluster",
+            Names = new V1CustomResourceDefinitionNames
+            {
+                Kind = ApiConstants.CodeRuntimeKind,
+                ListKind = ApiConstants.CodeRuntimeKind + "List",
+                Plural = ApiConstants.CodeRuntimePlural,
+                Singular = ApiConstants.CodeRuntimeSingular,
+                Categories = [ApiConstants.Category],
+            },
+            Versions =
+            [
+                new V1CustomResourceDefinitionVersion
+                {
+                    Name = ApiConstants.Version,
+                    Served = true,
+                    Storage = true,
+                    AdditionalPrinterColumns =
+                    [
+                        Column("Image", "string", ".spec.image", "The container image code of this runtime runs in."),
+                        Column("RuntimeClass", "string", ".spec.runtimeClassName", "The sandbox RuntimeClass."),
+                        Column("Age", "date", ".metadata.creationTimestamp", "Time since the runtime was created."),
+                    ],
+                    Schema = new V1CustomResourceValidation { OpenAPIV3Schema = schema },
+                },
+            ],
+        },
+    };
+
+    private static V1CustomResourceColumnDefinition Column(string name, string type, string jsonPath, string description) =>
+        new() { Name = name, Type = type, JsonPath = jsonPath, Description = description };
+}
