@@ -1,6 +1,8 @@
 using CodeExec.Operator.Controller;
+using CodeExec.Operator.Controller.Client;
 using CodeExec.Operator.Controller.LeaderElection;
 using CodeExec.Operator.Hosting;
+using k8s;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -102,5 +104,20 @@ public sealed class OperatorOptionsTests
 
         Assert.NotEqual(one, two);
         Assert.StartsWith(Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod ? pod : Environment.MachineName, one, StringComparison.Ordinal);
+    }
+}
+
+public sealed class SandboxOptionsAtStartTests
+{
+    [Fact]
+    public async Task The_host_refuses_to_start_with_unusable_sandbox_settings_and_names_them()
+    {
+        await using var app = OperatorHost.Build(["--urls", "http://127.0.0.1:0", "--Sandbox:CollectorImage=", "--Sandbox:MaxOutputBytes=10"],
+            builder => builder.Services.AddKubernetesClient(_ => new KubernetesApiClient(new KubernetesClientConfiguration { Host = "http://127.0.0.1:1" })));
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains("Sandbox:CollectorImage must be set", error.Failures);
+        Assert.Contains(error.Failures, failure => failure.StartsWith("Sandbox:MaxOutputBytes", StringComparison.Ordinal));
     }
 }
