@@ -5,6 +5,8 @@ using CodeExec.Operator.Controller.Health;
 using CodeExec.Operator.Controller.LeaderElection;
 using CodeExec.Operator.Controller.Watching;
 using CodeExec.Operator.Reconciliation;
+using CodeExec.Operator.Sandbox;
+using k8s.Exceptions;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Prometheus;
@@ -23,7 +25,7 @@ public static class OperatorHost
     public const string DefaultUrls = "http://0.0.0.0:8080";
 
     /// <summary>The label every sandbox Pod carries, so the operator watches and caches only those Pods.</summary>
-    public const string ManagedByLabelSelector = "app.kubernetes.io/managed-by=codeexec-operator";
+    public const string ManagedByLabelSelector = SandboxNames.ManagedByLabel + "=" + SandboxNames.ManagedByValue;
 
     /// <summary>Resource type of <see cref="CodeExecution"/>.</summary>
     public static readonly ResourceType CodeExecutionResource =
@@ -34,11 +36,26 @@ public static class OperatorHost
         new(ApiConstants.Group, ApiConstants.Version, ApiConstants.CodeRuntimePlural, ApiConstants.CodeRuntimeKind, Namespaced: false);
 
     /// <summary>Builds and runs the operator until it is stopped (SIGTERM, Ctrl+C). Returns the process exit code.</summary>
+    /// <remarks>A missing cluster configuration or unusable settings end it with exit code 2 and one clear line on stderr.</remarks>
     public static async Task<int> RunAsync(string[] args)
     {
-        await using var app = Build(args);
-        await app.RunAsync();
-        return 0;
+        try
+        {
+            await using var app = Build(args);
+            await app.RunAsync();
+            return 0;
+        }
+        catch (KubeConfigException e)
+        {
+            await Console.Error.WriteLineAsync(
+                $"codeexec-operator: no cluster to talk to: {e.Message}. Set KUBECONFIG, pass --Operator:Kubernetes:KubeConfig=PATH, or run in a pod.");
+            return 2;
+        }
+        catch (OptionsValidationException e)
+        {
+            await Console.Error.WriteLineAsync($"codeexec-operator: invalid settings: {string.Join("; ", e.Failures)}");
+            return 2;
+        }
     }
 
     /// <summary>Builds the operator host; <paramref name="configureServices"/> may replace services (tests do).</summary>
@@ -58,7 +75,8 @@ public static class OperatorHost
     }
 
     /// <summary>
-    /// Registers everything the operator runs: options, the rate-limited Kubernetes client, the controller machinery,
+    /// Registers everything the operator runs: options (<see cref="OperatorOptions"/> under <c>Operator</c>, and
+    /// <see cref="SandboxOptions"/> under <c>Sandbox</c>, checked at start), the rate-limited Kubernetes client, the controller machinery,
     /// the watches of CodeExecutions (outputs trimmed from the cache), CodeRuntimes and sandbox Pods, and the
     /// controllers. The CodeExecution controller is added here with
     /// <c>services.AddController&lt;CodeExecution, TReconciler&gt;(c =&gt; c.Owns&lt;V1Pod&gt;().Owns&lt;V1NetworkPolicy&gt;())</c>.
@@ -71,6 +89,8 @@ public static class OperatorHost
         services.Configure<KubernetesClientOptions>(section.GetSection(nameof(OperatorOptions.Kubernetes)));
         services.Configure<ControllerOptions>(section.GetSection(nameof(OperatorOptions.Controller)));
         services.Configure<LeaderElectionOptions>(section.GetSection(nameof(OperatorOptions.LeaderElection)));
+        services.AddOptions<SandboxOptions>().Bind(configuration.GetSection(SandboxOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SandboxOptions>, SandboxOptionsValidation>();
         services.Configure<HostOptions>(host =>
         {
             var controller = section.GetSection(nameof(OperatorOptions.Controller)).Get<ControllerOptions>() ?? new ControllerOptions();

@@ -6,7 +6,6 @@ using k8s.Models;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace CodeExec.Operator.Reconciliation;
 
@@ -15,13 +14,11 @@ internal static class ServiceRegistration
 {
     /// <summary>
     /// Adds the CodeExecution controller: it reconciles CodeExecutions, is woken by their sandbox Pods, and by changes of
-    /// CodeRuntimes (for executions still waiting). Options: sections <c>Sandbox</c> and <c>Executions</c> of
-    /// <paramref name="operatorSection"/>.
+    /// CodeRuntimes (for executions still waiting). Options: section <c>Executions</c> of <paramref name="operatorSection"/>
+    /// (the host binds <see cref="SandboxOptions"/> from the top-level section <c>Sandbox</c>).
     /// </summary>
     public static IServiceCollection AddCodeExecutionController(this IServiceCollection services, IConfiguration operatorSection, string podLabelSelector)
     {
-        services.AddOptions<SandboxOptions>().Bind(operatorSection.GetSection(SandboxOptions.SectionName)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<SandboxOptions>, SandboxOptionsValidation>();
         services.Configure<ExecutionOptions>(operatorSection.GetSection(ExecutionOptions.SectionName));
         services.TryAddSingleton<IEgressResolver, DnsEgressResolver>();
         services.AddSingleton<ExecutionEvents>();
@@ -39,15 +36,4 @@ internal static class ServiceRegistration
             .Where(e => e.Status?.Phase is null or ExecutionPhase.Pending or ExecutionPhase.Queued)
             .Where(e => e.Spec.Runtime is null || e.Spec.Runtime == runtime.Metadata.Name)
             .Select(ObjectKey.Of);
-}
-
-/// <summary>Refuses to start the operator with sandbox settings that would render unsafe or broken Pods.</summary>
-internal sealed class SandboxOptionsValidation : IValidateOptions<SandboxOptions>
-{
-    public ValidateOptionsResult Validate(string? name, SandboxOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var errors = options.Validate();
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors.Select(e => "Operator:Sandbox: " + e));
-    }
 }

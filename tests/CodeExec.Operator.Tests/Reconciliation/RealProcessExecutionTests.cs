@@ -26,9 +26,9 @@ public class RealProcessExecutionTests : IAsyncLifetime
         var operatorDll = Path.Combine(OperatorDirectory(), "codeexec-operator.dll");
         await _cluster.StartOperatorAsync(new Dictionary<string, string>
         {
-            ["Operator:Sandbox:CollectorCommand:0"] = "dotnet",
-            ["Operator:Sandbox:CollectorCommand:1"] = operatorDll,
-            ["Operator:Sandbox:CollectorCommand:2"] = "collect",
+            ["Sandbox:CollectorCommand:0"] = "dotnet",
+            ["Sandbox:CollectorCommand:1"] = operatorDll,
+            ["Sandbox:CollectorCommand:2"] = "collect",
         });
     }
 

@@ -10,6 +10,7 @@ internal sealed class Leadership : IDisposable
     private readonly Lock _lock = new();
     private TaskCompletionSource<CancellationToken> _nextTerm = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _term;
+    private volatile bool _electorRunning;
 
     /// <summary>Raised with true when a term begins and false when it ends.</summary>
     public event Action<bool>? Changed;
@@ -27,7 +28,11 @@ internal sealed class Leadership : IDisposable
     }
 
     /// <summary>True while the leader elector runs (or leader election is off); readiness depends on it.</summary>
-    public bool ElectorRunning { get; set; }
+    public bool ElectorRunning
+    {
+        get => _electorRunning;
+        set => _electorRunning = value;
+    }
 
     /// <summary>Completes with the token of the current term, once there is one.</summary>
     public Task<CancellationToken> WaitForTermAsync(CancellationToken cancellationToken)

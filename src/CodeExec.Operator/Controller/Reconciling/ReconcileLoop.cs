@@ -65,8 +65,15 @@ internal sealed class ReconcileLoop(
 
     private async Task WorkAsync(WorkQueue queue, CancellationToken cancelReconciles)
     {
-        while (await queue.TakeAsync(CancellationToken.None) is { } key)
+        while (!cancelReconciles.IsCancellationRequested && await queue.TakeAsync(CancellationToken.None) is { } key)
         {
+            if (cancelReconciles.IsCancellationRequested)
+            {
+                // The term ended while this worker waited: the key belongs to the next term (or none).
+                queue.Done(key);
+                break;
+            }
+
             try
             {
                 await ProcessAsync(queue, key, cancelReconciles);

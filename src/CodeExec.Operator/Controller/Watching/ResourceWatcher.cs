@@ -77,6 +77,9 @@ internal sealed class ResourceWatcher<TEntity>(
     /// <summary>The resourceVersion the next watch resumes from (null when a full list is due).</summary>
     public string? ResourceVersion { get; private set; }
 
+    /// <summary>How many full lists this watcher has made (the first, and one after each expiry).</summary>
+    public int ListCount { get; private set; }
+
     /// <summary>Calls <paramref name="handler"/> for every change, on the watcher's task: keep it short (enqueue a key).</summary>
     public void Subscribe(Action<ObjectChange<TEntity>> handler)
     {
@@ -158,6 +161,7 @@ internal sealed class ResourceWatcher<TEntity>(
         while (continueToken is not null);
 
         var diff = cache.Replace(items);
+        ListCount++;
         ResourceVersion = listVersion ?? throw new InvalidDataException($"{Name}: list without a resourceVersion");
         cache.MarkSynced();
         metrics.CachedObjects.WithLabels(Name).Set(cache.Count);
