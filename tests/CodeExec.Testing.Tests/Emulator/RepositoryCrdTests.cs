@@ -69,4 +69,24 @@ public sealed class RepositoryCrdTests : IAsyncLifetime
             _client.CustomObjects.GetNamespacedCustomObjectAsync(ApiConstants.Group, ApiConstants.Version, "default", ApiConstants.CodeRuntimePlural, "python", cancellationToken: Ct));
         Assert.Equal(System.Net.HttpStatusCode.NotFound, namespaced.Response.StatusCode);
     }
+
+    [Fact]
+    public async Task An_updated_crd_takes_effect_at_once()
+    {
+        _emulator.LoadCrdYaml(Semantics.ApiTarget.WidgetCrdYaml);
+        var crd = await _client.ApiextensionsV1.ReadCustomResourceDefinitionAsync("widgets.semantics.codeexec.dev", cancellationToken: Ct);
+        crd.Spec.Versions[0].Subresources = null;
+        await _client.ApiextensionsV1.ReplaceCustomResourceDefinitionAsync(crd, crd.Metadata.Name, cancellationToken: Ct);
+
+        var widget = new Dictionary<string, object>
+        {
+            ["apiVersion"] = "semantics.codeexec.dev/v1",
+            ["kind"] = "Widget",
+            ["metadata"] = new Dictionary<string, object> { ["name"] = "w" },
+            ["status"] = new Dictionary<string, object> { ["phase"] = "kept" },
+        };
+        var created = JsonSerializer.Serialize(await _client.CustomObjects.CreateNamespacedCustomObjectAsync(widget, "semantics.codeexec.dev", "v1", "default", "widgets", cancellationToken: Ct));
+
+        Assert.Contains("\"phase\":\"kept\"", created, StringComparison.Ordinal);
+    }
 }

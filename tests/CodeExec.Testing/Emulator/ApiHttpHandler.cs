@@ -198,7 +198,6 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
         ("status", _, _) => type.HasStatus && method is "GET" or "PUT" or "PATCH",
         ("log", "", "pods") => method == "GET",
         ("binding", "", "pods") => method == "POST",
-        ("finalize", "", "namespaces") => method == "PUT",
         _ => false,
     };
 
