@@ -93,7 +93,7 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
             PrepareCrd(body);
         }
 
-        if (!context.IsApply)
+        if (!context.IsApply && options.TrackUpdateManagedFields)
         {
             ManagedFields.RecordUpdate(body, null, context.Manager, type.ApiVersion, now, subresource: null, type.Schema);
         }
@@ -248,7 +248,7 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
             ObjectMeta.Metadata(next)["managedFields"] = managedFields.DeepClone();
         }
 
-        if (!context.IsApply)
+        if (!context.IsApply && options.TrackUpdateManagedFields)
         {
             ManagedFields.RecordUpdate(next, current.Object, context.Manager, type.ApiVersion, time.GetUtcNow(), subresource, type.Schema);
         }
@@ -272,7 +272,14 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
             return Remove(type, current);
         }
 
-        return store.Put(type.StorageKey, next, current);
+        var stored = store.Put(type.StorageKey, next, current);
+        if (type == registry.CustomResourceDefinitions && !stored.IsDeleting)
+        {
+            // An updated CRD (new version, subresource, schema) takes effect at once.
+            registry.RegisterCrd(stored.Object);
+        }
+
+        return stored;
     }
 
     public DeleteResult Delete(ResourceType type, string? @namespace, string name, DeleteRequest request, WriteContext context)
