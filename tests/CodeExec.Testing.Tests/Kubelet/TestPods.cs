@@ -89,6 +89,26 @@ internal static class TestPods
 
     public static PodRunRequest Request(V1Pod pod) => new(pod);
 
+    /// <summary>
+    /// A pod whose sidecar becomes ready (touches /shared/ready) only after a second, with an exec startupProbe on that
+    /// file, and a main container that reports whether the sidecar was ready when it started.
+    /// </summary>
+    public static V1Pod SlowSidecar(string name)
+    {
+        var sidecar = Container("sidecar", "/bin/sh", "-c", "trap 'exit 0' TERM; sleep 1; echo > /shared/ready; while :; do sleep 0.1; done");
+        sidecar.RestartPolicy = "Always";
+        sidecar.SecurityContext.RunAsUser = 1000;
+        sidecar.VolumeMounts = [Mount("shared", "/shared")];
+        sidecar.StartupProbe = new V1Probe { Exec = new V1ExecAction { Command = ["/bin/sh", "-c", "test -e /shared/ready"] }, PeriodSeconds = 1, FailureThreshold = 30 };
+        var main = Container("main", "/bin/sh", "-c", "if test -e /shared/ready; then echo sidecar-ready; else echo sidecar-not-ready; fi");
+        main.SecurityContext.RunAsUser = 1000;
+        main.VolumeMounts = [Mount("shared", "/shared")];
+        var pod = Simple(name, main);
+        pod.Spec.InitContainers = [sidecar];
+        pod.Spec.Volumes = [EmptyDir("shared")];
+        return pod;
+    }
+
     public static V1VolumeMount Mount(string volume, string path, bool readOnly = false) =>
         new() { Name = volume, MountPath = path, ReadOnlyProperty = readOnly };
 
