@@ -62,11 +62,14 @@ internal static class TestPods
             };
         }
 
+        // PID 1 drops a SIGTERM it has no handler for: the collector says when its trap is in place, and its startup
+        // probe holds the code back until then (otherwise a fast program ends before the trap exists).
         var collector = Container("collector", "/bin/sh", "-c",
-            "trap 'echo \"== stdout\"; cat /codeexec/out/stdout; echo \"== stderr\"; cat /codeexec/out/stderr; exit 0' TERM; while :; do sleep 0.1; done");
+            "trap 'echo \"== stdout\"; cat /codeexec/out/stdout; echo \"== stderr\"; cat /codeexec/out/stderr; exit 0' TERM; echo > /ready/trap; while :; do sleep 0.1; done");
         collector.RestartPolicy = "Always";
         collector.SecurityContext.RunAsUser = 65533;
-        collector.VolumeMounts = [Mount("output", "/codeexec/out", readOnly: true)];
+        collector.VolumeMounts = [Mount("output", "/codeexec/out", readOnly: true), Mount("collector-ready", "/ready")];
+        collector.StartupProbe = new V1Probe { Exec = new V1ExecAction { Command = ["/bin/sh", "-c", "test -e /ready/trap"] }, PeriodSeconds = 1, FailureThreshold = 60 };
 
         var pod = Simple(name + "-sandbox", codeContainer);
         pod.Spec.InitContainers = [collector];
@@ -83,6 +86,7 @@ internal static class TestPods
             new V1Volume { Name = "code", ConfigMap = new V1ConfigMapVolumeSource { Name = configMap.Metadata.Name, DefaultMode = 292, Items = [new V1KeyToPath { Key = "code", Path = fileName }] } },
             EmptyDir("tmp"),
             EmptyDir("output"),
+            EmptyDir("collector-ready", "1Mi"),
         ];
         return (pod, configMap);
     }
