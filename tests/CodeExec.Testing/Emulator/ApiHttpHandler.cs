@@ -503,7 +503,11 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
 
         await WriteJsonAsync(context, 201, new JsonObject
         {
-            ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Success", ["code"] = 201,
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Success",
+            ["code"] = 201,
         });
     }
 
@@ -625,7 +629,11 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
         details["uid"] = result.Object.Uid;
         await WriteJsonAsync(context, 200, new JsonObject
         {
-            ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Success", ["details"] = details,
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Success",
+            ["details"] = details,
         });
     }
 
@@ -757,7 +765,14 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
     {
         var writer = context.Response.BodyWriter;
         writer.Write(EventPrefix);
-        writer.Write(Encoding.UTF8.GetBytes(frame.Type));
+        writer.Write(frame.Type switch
+        {
+            "ADDED" => "ADDED"u8,
+            "MODIFIED" => "MODIFIED"u8,
+            "DELETED" => "DELETED"u8,
+            "BOOKMARK" => "BOOKMARK"u8,
+            _ => Encoding.UTF8.GetBytes(frame.Type),
+        });
         writer.Write(EventMiddle);
         writer.Write(frame.ObjectJson);
         writer.Write(EventSuffix);
