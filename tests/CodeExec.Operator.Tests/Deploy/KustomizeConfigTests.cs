@@ -170,4 +170,16 @@ public sealed class KustomizeConfigTests
         Assert.Contains("pods", quota.Spec.Hard.Keys);
         Assert.Contains("limits.memory", quota.Spec.Hard.Keys);
     }
+
+    [Fact]
+    public void Optional_service_monitor_scrapes_the_metrics_service()
+    {
+        var service = Kustomize.BuildDefault().Single<V1Service>($"{Name}-metrics");
+
+        var monitor = Assert.Single(Kustomize.Build("config/prometheus").All<ServiceMonitorManifest>());
+
+        Assert.All(monitor.Spec.Selector.MatchLabels, pair => Assert.Equal(pair.Value, service.Metadata.Labels[pair.Key]));
+        var endpoint = Assert.Single(monitor.Spec.Endpoints);
+        Assert.Equal(("metrics", "/metrics"), (endpoint.Port, endpoint.Path));
+    }
 }

@@ -7,9 +7,17 @@ namespace CodeExec.Operator.Tests.Deploy;
 /// <summary>The typed objects of a multi-document manifest stream (kubectl kustomize or helm template output).</summary>
 internal sealed class ManifestSet(IReadOnlyList<object> objects)
 {
+    /// <summary>Kinds the client library does not know: this project's own and the Prometheus Operator's ServiceMonitor.</summary>
+    private static readonly Dictionary<string, Type> ExtraKinds = new()
+    {
+        ["codeexec.dev/v1alpha1/CodeRuntime"] = typeof(Api.CodeRuntime),
+        ["codeexec.dev/v1alpha1/CodeExecution"] = typeof(Api.CodeExecution),
+        ["monitoring.coreos.com/v1/ServiceMonitor"] = typeof(ServiceMonitorManifest),
+    };
+
     public IReadOnlyList<object> Objects { get; } = objects;
 
-    public static ManifestSet Parse(string yaml) => new(KubernetesYaml.LoadAllFromString(yaml));
+    public static ManifestSet Parse(string yaml) => new(KubernetesYaml.LoadAllFromString(yaml, ExtraKinds));
 
     public IEnumerable<T> All<T>() => Objects.OfType<T>();
 
@@ -20,4 +28,34 @@ internal sealed class ManifestSet(IReadOnlyList<object> objects)
         Assert.True(matches.Count == 1, $"expected exactly one {typeof(T).Name} named {name}, found {matches.Count}");
         return matches[0];
     }
+}
+
+/// <summary>The parts of a Prometheus Operator ServiceMonitor the tests read.</summary>
+internal sealed class ServiceMonitorManifest : IKubernetesObject<V1ObjectMeta>
+{
+    public string ApiVersion { get; set; } = "";
+
+    public string Kind { get; set; } = "";
+
+    public V1ObjectMeta Metadata { get; set; } = new();
+
+    public ServiceMonitorSpec Spec { get; set; } = new();
+}
+
+/// <summary>ServiceMonitor spec: which Services, which ports.</summary>
+internal sealed class ServiceMonitorSpec
+{
+    public V1LabelSelector Selector { get; set; } = new();
+
+    public IList<ServiceMonitorEndpoint> Endpoints { get; set; } = [];
+}
+
+/// <summary>One scraped endpoint of a ServiceMonitor.</summary>
+internal sealed class ServiceMonitorEndpoint
+{
+    public string? Port { get; set; }
+
+    public string? Path { get; set; }
+
+    public string? Interval { get; set; }
 }
