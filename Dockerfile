@@ -27,8 +27,7 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled AS runtime
 WORKDIR /app
 # Files stay owned by root and read-only to the process; the collector sidecar runs this image as another UID.
 COPY --from=build /app/ /app/
-ENV ASPNETCORE_HTTP_PORTS=8080 \
-    DOTNET_gcServer=0
+ENV DOTNET_gcServer=0
 EXPOSE 8080
 USER 1654:1654
 ENTRYPOINT ["/app/codeexec-operator"]
