@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using k8s;
 using k8s.Models;
 using Xunit;
@@ -5,7 +6,7 @@ using Xunit;
 namespace CodeExec.Operator.Tests.Deploy;
 
 /// <summary>The typed objects of a multi-document manifest stream (kubectl kustomize or helm template output).</summary>
-internal sealed class ManifestSet(IReadOnlyList<object> objects)
+internal sealed partial class ManifestSet(IReadOnlyList<object> objects)
 {
     /// <summary>Kinds the client library does not know: this project's own and the Prometheus Operator's ServiceMonitor.</summary>
     private static readonly Dictionary<string, Type> ExtraKinds = new()
@@ -17,7 +18,15 @@ internal sealed class ManifestSet(IReadOnlyList<object> objects)
 
     public IReadOnlyList<object> Objects { get; } = objects;
 
-    public static ManifestSet Parse(string yaml) => new(KubernetesYaml.LoadAllFromString(yaml, ExtraKinds));
+    /// <summary>Parses every document; documents holding only comments (as an empty template renders) are left out.</summary>
+    public static ManifestSet Parse(string yaml)
+    {
+        var documents = DocumentSeparator().Split(yaml).Where(HasContent);
+        return new(KubernetesYaml.LoadAllFromString(string.Join("\n---\n", documents), ExtraKinds));
+    }
+
+    private static bool HasContent(string document) =>
+        document.Split('\n').Any(line => line.Trim() is { Length: > 0 } text && !text.StartsWith('#'));
 
     public IEnumerable<T> All<T>() => Objects.OfType<T>();
 
@@ -28,6 +37,9 @@ internal sealed class ManifestSet(IReadOnlyList<object> objects)
         Assert.True(matches.Count == 1, $"expected exactly one {typeof(T).Name} named {name}, found {matches.Count}");
         return matches[0];
     }
+
+    [GeneratedRegex(@"^---[ \t]*$", RegexOptions.Multiline)]
+    private static partial Regex DocumentSeparator();
 }
 
 /// <summary>The parts of a Prometheus Operator ServiceMonitor the tests read.</summary>
