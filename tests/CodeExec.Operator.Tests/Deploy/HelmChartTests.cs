@@ -120,6 +120,7 @@ public sealed partial class HelmChartTests
         Assert.Equal("runsc", rendered.Single<V1RuntimeClass>("gvisor").Handler);
         Assert.Equal("Never", rendered.Single<V1PriorityClass>("codeexec-sandbox").PreemptionPolicy);
         Assert.Single(rendered.All<V1Service>());
+        Assert.Equal(["Ingress"], Assert.Single(rendered.All<V1NetworkPolicy>()).Spec.PolicyTypes);
     }
 
     [Fact]

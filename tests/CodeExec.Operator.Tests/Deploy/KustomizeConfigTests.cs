@@ -182,4 +182,22 @@ public sealed class KustomizeConfigTests
         var endpoint = Assert.Single(monitor.Spec.Endpoints);
         Assert.Equal(("metrics", "/metrics"), (endpoint.Port, endpoint.Path));
     }
+
+    [Fact]
+    public void Operator_pods_accept_ingress_only_on_the_http_port()
+    {
+        var manifests = Kustomize.BuildDefault();
+        var deployment = manifests.Single<V1Deployment>(Name);
+
+        var policy = manifests.Single<V1NetworkPolicy>(Name);
+
+        var podLabels = deployment.Spec.Template.Metadata.Labels;
+        Assert.All(policy.Spec.PodSelector.MatchLabels, pair => Assert.Equal(pair.Value, podLabels[pair.Key]));
+        Assert.Equal(["Ingress"], policy.Spec.PolicyTypes);
+        var rule = Assert.Single(policy.Spec.Ingress);
+        Assert.Null(rule.FromProperty);
+        var port = Assert.Single(rule.Ports);
+        Assert.Equal("http", port.Port.Value);
+        Assert.Contains(OperatorDeploymentChecks.Manager(deployment).Ports, p => p.Name == "http");
+    }
 }
