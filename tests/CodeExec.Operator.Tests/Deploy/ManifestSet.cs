@@ -18,11 +18,14 @@ internal sealed partial class ManifestSet(IReadOnlyList<object> objects)
 
     public IReadOnlyList<object> Objects { get; } = objects;
 
-    /// <summary>Parses every document; documents holding only comments (as an empty template renders) are left out.</summary>
+    /// <summary>
+    /// Parses every document strictly (a field the Kubernetes type does not have, such as a misspelt one, is an error);
+    /// documents holding only comments (as an empty template renders) are left out.
+    /// </summary>
     public static ManifestSet Parse(string yaml)
     {
         var documents = DocumentSeparator().Split(yaml).Where(HasContent);
-        return new(KubernetesYaml.LoadAllFromString(string.Join("\n---\n", documents), ExtraKinds));
+        return new(KubernetesYaml.LoadAllFromString(string.Join("\n---\n", documents), ExtraKinds, strict: true));
     }
 
     private static bool HasContent(string document) =>
