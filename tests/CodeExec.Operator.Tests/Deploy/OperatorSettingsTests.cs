@@ -1,5 +1,6 @@
 using System.Reflection;
 using k8s.Models;
+using Microsoft.Extensions.Configuration;
 using Xunit;
 
 namespace CodeExec.Operator.Tests.Deploy;
@@ -51,5 +52,31 @@ public sealed class OperatorSettingsTests
         }
 
         return true;
+    }
+
+    [Fact]
+    public void Sandbox_settings_the_deployment_passes_bind_and_pass_the_operators_own_validation()
+    {
+        var deployment = Kustomize.Build("config/manager").Single<V1Deployment>("codeexec-operator");
+        var optionsType = Assembly.Load("codeexec-operator").GetType(SectionTypes["Sandbox"]);
+        var validate = optionsType?.GetMethod("Validate", BindingFlags.Public | BindingFlags.Instance, Type.EmptyTypes);
+        if (optionsType is null || validate is null)
+        {
+            Assert.Skip($"{SectionTypes["Sandbox"]}.Validate() not in this build yet");
+        }
+
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection((OperatorDeploymentChecks.Manager(deployment).Env ?? [])
+                .Where(e => e.Value is not null && e.Name.Contains("__", StringComparison.Ordinal))
+                .Select(e => KeyValuePair.Create(e.Name.Replace("__", ":", StringComparison.Ordinal), (string?)e.Value)))
+            .Build();
+        var options = Activator.CreateInstance(optionsType, nonPublic: true)!;
+
+        configuration.GetSection("Sandbox").Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
+
+        var errors = (IEnumerable<string>)validate.Invoke(options, null)!;
+        Assert.Empty(errors);
+        Assert.Equal("codeexec-sandbox", optionsType.GetProperty("PriorityClassName")!.GetValue(options));
+        Assert.Equal(TimeSpan.FromMinutes(5), optionsType.GetProperty("StartDeadline")!.GetValue(options));
     }
 }
