@@ -198,7 +198,6 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
         ("status", _, _) => type.HasStatus && method is "GET" or "PUT" or "PATCH",
         ("log", "", "pods") => method == "GET",
         ("binding", "", "pods") => method == "POST",
-        ("finalize", "", "namespaces") => method == "PUT",
         _ => false,
     };
 
@@ -504,7 +503,11 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
 
         await WriteJsonAsync(context, 201, new JsonObject
         {
-            ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Success", ["code"] = 201,
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Success",
+            ["code"] = 201,
         });
     }
 
@@ -626,7 +629,11 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
         details["uid"] = result.Object.Uid;
         await WriteJsonAsync(context, 200, new JsonObject
         {
-            ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Success", ["details"] = details,
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Success",
+            ["details"] = details,
         });
     }
 
@@ -728,8 +735,13 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
 
     private static async Task<JsonObject> ReadObjectAsync(HttpContext context)
     {
-        var text = await ReadTextAsync(context);
         var contentType = context.Request.ContentType ?? "";
+        if (contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase) || contentType.Contains("cbor", StringComparison.OrdinalIgnoreCase))
+        {
+            throw ApiStatusException.UnsupportedMediaType($"the emulator reads JSON and YAML bodies only, not {contentType}");
+        }
+
+        var text = await ReadTextAsync(context);
         var node = contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase) ? YamlJson.ParseJsonOrYaml(text) : JsonNode.Parse(text);
         return node as JsonObject ?? throw ApiStatusException.BadRequest("the body of the request must be an object");
     }
@@ -753,7 +765,14 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
     {
         var writer = context.Response.BodyWriter;
         writer.Write(EventPrefix);
-        writer.Write(Encoding.UTF8.GetBytes(frame.Type));
+        writer.Write(frame.Type switch
+        {
+            "ADDED" => "ADDED"u8,
+            "MODIFIED" => "MODIFIED"u8,
+            "DELETED" => "DELETED"u8,
+            "BOOKMARK" => "BOOKMARK"u8,
+            _ => Encoding.UTF8.GetBytes(frame.Type),
+        });
         writer.Write(EventMiddle);
         writer.Write(frame.ObjectJson);
         writer.Write(EventSuffix);
