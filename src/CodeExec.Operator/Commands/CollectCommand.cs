@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using CodeExec.Operator.Output;
+
+namespace CodeExec.Operator.Commands;
+
+/// <summary>
+/// <c>codeexec-operator collect --dir /codeexec/out --limit-bytes N</c>: the output collector sidecar. It waits for
+/// SIGTERM (or SIGINT), which the kubelet sends once the code container has exited, then reads
+/// <c>stdout</c> and <c>stderr</c> of the directory with constant memory, prints one <see cref="OutputRecord"/> to its
+/// own stdout and exits 0. It runs as another user than the code, which cannot reach its stdout.
+/// </summary>
+internal static class CollectCommand
+{
+    public const string Name = "collect";
+    private const int ReadChunkBytes = 64 * 1024;
+    private const int UsageExitCode = 2;
+
+    // Kept alive for the life of the process: a collected registration stops handling the signal.
+    private static readonly List<PosixSignalRegistration> Registrations = [];
+
+    /// <summary>A task that completes on the first SIGTERM or SIGINT; from then on those signals no longer end the process.</summary>
+    public static Task TerminationRequested()
+    {
+        var signalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT })
+        {
+            Registrations.Add(PosixSignalRegistration.Create(signal, context =>
+            {
+                context.Cancel = true;
+                signalled.TrySetResult();
+            }));
+        }
+
+        return signalled.Task;
+    }
+
+    /// <summary>Runs the command: parses <paramref name="args"/>, waits for <paramref name="stop"/>, prints the record.</summary>
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, Task stop)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        ArgumentNullException.ThrowIfNull(stop);
+        string? directory = null;
+        int? limit = null;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var value = i + 1 < args.Count ? args[i + 1] : null;
+            switch (args[i])
+            {
+                case "--dir" when value is not null:
+                    directory = value;
+                    i++;
+                    break;
+                case "--limit-bytes" when value is not null && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && parsed > 0:
+                    limit = parsed;
+                    i++;
+                    break;
+                default:
+                    await stderr.WriteLineAsync($"collect: unexpected argument '{args[i]}'. Usage: collect --dir DIR --limit-bytes N");
+                    return UsageExitCode;
+            }
+        }
+
+        if (directory is null || limit is null)
+        {
+            await stderr.WriteLineAsync("collect: --dir and --limit-bytes (a positive integer) are required");
+            return UsageExitCode;
+        }
+
+        await stop;
+        var stdoutCapture = Capture(Path.Combine(directory, "stdout"), limit.Value);
+        var stderrCapture = Capture(Path.Combine(directory, "stderr"), limit.Value);
+        OutputRecord.Write(stdout, stdoutCapture, stderrCapture);
+        return 0;
+    }
+
+    /// <summary>
+    /// Reads one stream file with constant memory: its exact length and at most <paramref name="limitBytes"/> bytes of
+    /// head and tail. Symbolic links and directories are not followed; empty special files (such as a FIFO, which
+    /// would block) are never opened.
+    /// </summary>
+    public static CapturedStream Capture(string path, int limitBytes)
+    {
+        var info = new FileInfo(path);
+        if (info.LinkTarget is not null || Directory.Exists(path))
+        {
+            return CapturedStream.Empty(CaptureState.Invalid);
+        }
+
+        if (!info.Exists)
+        {
+            return CapturedStream.Empty(CaptureState.Missing);
+        }
+
+        if (info.Length == 0)
+        {
+            return CapturedStream.Empty(CaptureState.Ok);
+        }
+
+        var buffer = new HeadTailBuffer(limitBytes);
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.SequentialScan);
+            var chunk = new byte[ReadChunkBytes];
+            int read;
+            while ((read = file.Read(chunk)) > 0)
+            {
+                buffer.Append(chunk.AsSpan(0, read));
+            }
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return CapturedStream.Empty(CaptureState.Unreadable);
+        }
+        catch (IOException)
+        {
+            return new CapturedStream(CaptureState.Unreadable, buffer.TotalBytes, buffer.Head(), buffer.Tail());
+        }
+
+        return new CapturedStream(CaptureState.Ok, buffer.TotalBytes, buffer.Head(), buffer.Tail());
+    }
+}

@@ -1,0 +1,253 @@
+using System.Net;
+using CodeExec.Api;
+using CodeExec.Operator.Reconciliation;
+using CodeExec.Operator.Sandbox;
+using k8s;
+using Microsoft.Extensions.Configuration;
+using YamlDotNet.Core;
+
+namespace CodeExec.Operator.Commands;
+
+/// <summary>
+/// <c>codeexec-operator render -f execution.yaml --runtime runtime.yaml [--set key=value]... [--code-file path]
+/// [--address host=ip]...</c>: prints, without any cluster, the children reconcile would create for the execution, as
+/// YAML documents in creation order (NetworkPolicy, code ConfigMap or Secret, Pod). It calls the same admission and
+/// renderer as reconcile, so the output is what the operator creates. Bad input: a message on stderr, exit code 2,
+/// nothing on stdout.
+/// </summary>
+internal static class RenderCommand
+{
+    public const string Name = "render";
+    public const int BadInputExitCode = 2;
+
+    private const string Usage =
+        "usage: codeexec-operator render -f EXECUTION.yaml --runtime RUNTIME.yaml [--set KEY=VALUE]... [--code-file PATH] [--address HOST=IP]...\n"
+        + "  --set        a sandbox option (as in the Sandbox configuration section), e.g. --set CollectorImage=registry/op:1.0\n"
+        + "  --code-file  the code, when the execution reads it from a ConfigMap or Secret (codeFrom)\n"
+        + "  --address    an address of an egress host (repeat); hosts without one are resolved with DNS";
+
+    /// <summary>Runs the command; returns the process exit code.</summary>
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        try
+        {
+            var yaml = await RenderAsync(args, cancellationToken);
+            await stdout.WriteAsync(yaml);
+            await stdout.FlushAsync(cancellationToken);
+            return 0;
+        }
+        catch (RenderInputException e)
+        {
+            await stderr.WriteLineAsync("render: " + e.Message);
+            return BadInputExitCode;
+        }
+    }
+
+    /// <summary>The YAML documents for <paramref name="args"/>; throws <see cref="RenderInputException"/> on bad input.</summary>
+    internal static async Task<string> RenderAsync(IReadOnlyList<string> args, CancellationToken cancellationToken)
+    {
+        var parsed = ParseArguments(args);
+        var execution = Load<CodeExecution>(await ReadFileAsync(parsed.ExecutionFile, "-f", cancellationToken), parsed.ExecutionFile, ApiConstants.CodeExecutionKind);
+        var runtime = Load<CodeRuntime>(await ReadFileAsync(parsed.RuntimeFile, "--runtime", cancellationToken), parsed.RuntimeFile, ApiConstants.CodeRuntimeKind);
+        var options = BindOptions(parsed.Settings);
+
+        if (string.IsNullOrEmpty(execution.Metadata.Name))
+        {
+            throw new RenderInputException($"{parsed.ExecutionFile}: metadata.name is required");
+        }
+
+        if (execution.Spec.Runtime is { } asked && !string.Equals(asked, runtime.Metadata.Name, StringComparison.Ordinal))
+        {
+            throw new RenderInputException($"the execution asks for the runtime \"{asked}\" but {parsed.RuntimeFile} is the runtime \"{runtime.Metadata.Name}\"");
+        }
+
+        var resolved = await ResolveHostsAsync(Admission.HostsToResolve(execution, runtime), parsed.Addresses, cancellationToken);
+        var admission = Admission.Admit(execution, runtime, options, resolved);
+        if (!admission.IsAdmitted)
+        {
+            throw new RenderInputException("the execution would be Rejected:\n  " + string.Join("\n  ", admission.Errors));
+        }
+
+        var code = ResolvedCode.FromInline(execution) ?? await ReadCodeFileAsync(execution, parsed.CodeFile, cancellationToken);
+        var children = SandboxRenderer.Render(new SandboxRequest(execution, runtime, admission.Limits!, code, admission.Egress), options);
+        return string.Concat(children.InCreationOrder.Select(child => "---\n" + KubernetesYaml.Serialize(child).TrimEnd('\n') + "\n"));
+    }
+
+    private sealed record Arguments(
+        string ExecutionFile,
+        string RuntimeFile,
+        string? CodeFile,
+        Dictionary<string, string?> Settings,
+        Dictionary<string, List<IPAddress>> Addresses);
+
+    private static Arguments ParseArguments(IReadOnlyList<string> args)
+    {
+        string? executionFile = null, runtimeFile = null, codeFile = null;
+        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        var addresses = new Dictionary<string, List<IPAddress>>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < args.Count; i++)
+        {
+            var flag = args[i];
+            if (flag is "-h" or "--help")
+            {
+                throw new RenderInputException(Usage);
+            }
+
+            if (i + 1 >= args.Count)
+            {
+                throw new RenderInputException($"{flag} needs a value\n{Usage}");
+            }
+
+            var value = args[++i];
+            switch (flag)
+            {
+                case "-f" or "--filename":
+                    executionFile = value;
+                    break;
+                case "--runtime":
+                    runtimeFile = value;
+                    break;
+                case "--code-file":
+                    codeFile = value;
+                    break;
+                case "--set":
+                    var (key, setting) = SplitPair(value, flag);
+                    var name = key.StartsWith(SandboxOptions.SectionName + ":", StringComparison.OrdinalIgnoreCase) ? key[(SandboxOptions.SectionName.Length + 1)..] : key;
+                    settings[name] = setting;
+                    break;
+                case "--address":
+                    var (host, text) = SplitPair(value, flag);
+                    if (!IPAddress.TryParse(text, out var address))
+                    {
+                        throw new RenderInputException($"--address {value}: '{text}' is not an IP address");
+                    }
+
+                    if (!addresses.TryGetValue(host, out var list))
+                    {
+                        addresses[host] = list = [];
+                    }
+
+                    list.Add(address);
+                    break;
+                default:
+                    throw new RenderInputException($"unknown argument '{flag}'\n{Usage}");
+            }
+        }
+
+        if (executionFile is null || runtimeFile is null)
+        {
+            throw new RenderInputException($"-f and --runtime are required\n{Usage}");
+        }
+
+        return new Arguments(executionFile, runtimeFile, codeFile, settings, addresses);
+    }
+
+    private static (string Key, string Value) SplitPair(string value, string flag)
+    {
+        var equals = value.IndexOf('=', StringComparison.Ordinal);
+        if (equals <= 0)
+        {
+            throw new RenderInputException($"{flag} {value}: expected KEY=VALUE");
+        }
+
+        return (value[..equals], value[(equals + 1)..]);
+    }
+
+    private static async Task<string> ReadFileAsync(string path, string flag, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await File.ReadAllTextAsync(path, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new RenderInputException($"{flag} {path}: cannot read the file: {e.Message}");
+        }
+    }
+
+    private static T Load<T>(string yaml, string path, string kind)
+        where T : class, IKubernetesObject
+    {
+        T? loaded;
+        try
+        {
+            loaded = KubernetesYaml.Deserialize<T>(yaml, strict: true);
+        }
+        catch (YamlException e)
+        {
+            throw new RenderInputException($"{path}: not a valid {kind} YAML document: {e.Message}{(e.InnerException is { } inner ? " (" + inner.Message + ")" : "")}");
+        }
+
+        if (loaded is null)
+        {
+            throw new RenderInputException($"{path}: the file is empty");
+        }
+
+        if (loaded.Kind != kind || loaded.ApiVersion != ApiConstants.ApiVersion)
+        {
+            throw new RenderInputException($"{path}: expected apiVersion {ApiConstants.ApiVersion} kind {kind}, found apiVersion {loaded.ApiVersion} kind {loaded.Kind}");
+        }
+
+        return loaded;
+    }
+
+    private static SandboxOptions BindOptions(Dictionary<string, string?> settings)
+    {
+        var options = new SandboxOptions();
+        try
+        {
+            new ConfigurationBuilder().AddInMemoryCollection(settings).Build()
+                .Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new RenderInputException("--set: " + e.Message);
+        }
+
+        return options;
+    }
+
+    private static async Task<IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>> ResolveHostsAsync(
+        IReadOnlyList<string> hosts, Dictionary<string, List<IPAddress>> given, CancellationToken cancellationToken)
+    {
+        var resolved = new Dictionary<string, IReadOnlyList<IPAddress>>(StringComparer.OrdinalIgnoreCase);
+        foreach (var host in hosts)
+        {
+            if (given.TryGetValue(host, out var addresses))
+            {
+                resolved[host] = addresses;
+                continue;
+            }
+
+            try
+            {
+                resolved[host] = await Dns.GetHostAddressesAsync(host, cancellationToken);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // Left out: admission reports the host as not resolving.
+            }
+        }
+
+        return resolved;
+    }
+
+    private static async Task<ResolvedCode> ReadCodeFileAsync(CodeExecution execution, string? codeFile, CancellationToken cancellationToken)
+    {
+        var from = execution.Spec.CodeFrom!;
+        var reference = from.SecretKeyRef ?? from.ConfigMapKeyRef!;
+        var source = from.SecretKeyRef is not null ? "Secret" : "ConfigMap";
+        if (codeFile is null)
+        {
+            throw new RenderInputException($"the code is in the {source} {reference.Name} key {reference.Key}, which render cannot read without a cluster: pass --code-file");
+        }
+
+        return new ResolvedCode(await ReadFileAsync(codeFile, "--code-file", cancellationToken), ResolvedCode.KindOf(execution));
+    }
+}
+
+/// <summary>Input the render command cannot use; its message is printed on stderr.</summary>
+internal sealed class RenderInputException(string message) : Exception(message);

@@ -1,0 +1,291 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using CodeExec.Api;
+using CodeExec.Operator.Sandbox;
+using k8s.Models;
+
+namespace CodeExec.Operator.Reconciliation;
+
+/// <summary>
+/// Decides whether a CodeExecution may run: its runtime exists, its limits are within the runtime's maxima and the
+/// cluster maximum, its network request is allowed, its inputs do not collide with what the operator sets.
+/// Pure: the caller looks up the runtime and resolves the egress hosts (<see cref="HostsToResolve"/>) first.
+/// The CRD schema checks shapes (patterns, lengths); this checks what needs the runtime or the options.
+/// </summary>
+internal static class Admission
+{
+    /// <summary>Environment variables the operator sets in the sandbox; an execution may not set them.</summary>
+    public static readonly IReadOnlySet<string> ReservedEnvNames = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "HOME", "TMPDIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+    };
+
+    /// <summary>Prefix of environment variable names reserved for the operator.</summary>
+    public const string ReservedEnvPrefix = "CODEEXEC_";
+
+    /// <summary>Longest input file name: the ConfigMap key <c>file.&lt;name&gt;</c> must stay within 253 characters.</summary>
+    public const int MaxInputFileNameLength = 253 - 5;
+
+    /// <summary>The egress hosts the caller must resolve before <see cref="Admit"/>: those asked for and allowed by the runtime.</summary>
+    public static IReadOnlyList<string> HostsToResolve(CodeExecution execution, CodeRuntime? runtime)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        var network = execution.Spec.Network;
+        if (network?.Mode != NetworkModes.Egress || runtime?.Spec.Egress is not { Allowed: true } policy)
+        {
+            return [];
+        }
+
+        var allowed = new HashSet<string>(policy.AllowedHosts ?? [], StringComparer.OrdinalIgnoreCase);
+        return (network.AllowedHosts ?? []).Where(allowed.Contains).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+    }
+
+    /// <summary>
+    /// Admits or rejects <paramref name="execution"/>. <paramref name="runtime"/> is null when the named (or default)
+    /// runtime does not exist. <paramref name="resolvedHosts"/> maps each of <see cref="HostsToResolve"/> to its
+    /// addresses (needed only for network mode Egress). Every problem is reported, not only the first.
+    /// </summary>
+    public static AdmissionResult Admit(
+        CodeExecution execution,
+        CodeRuntime? runtime,
+        SandboxOptions options,
+        IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>? resolvedHosts = null)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        ArgumentNullException.ThrowIfNull(options);
+        var spec = execution.Spec;
+        var errors = new List<string>();
+
+        CheckCodeSource(spec, errors);
+        CheckEnv(spec, errors);
+
+        if (runtime is null)
+        {
+            errors.Add(spec.Runtime is null
+                ? "spec.runtime is not set and no CodeRuntime is annotated " + ApiConstants.DefaultRuntimeAnnotation + "=true"
+                : $"CodeRuntime \"{spec.Runtime}\" not found");
+            return AdmissionResult.Rejected(errors, spec.Runtime);
+        }
+
+        var runtimeName = runtime.Metadata.Name ?? spec.Runtime ?? "";
+        CheckRuntime(runtime, runtimeName, options, errors);
+        CheckFiles(spec, runtime, errors);
+        var limits = ResolveLimits(spec.Limits, runtime, runtimeName, options, errors);
+        var egress = CheckNetwork(spec.Network, runtime, runtimeName, resolvedHosts, errors);
+
+        return errors.Count == 0
+            ? AdmissionResult.Admitted(limits, egress, runtimeName)
+            : AdmissionResult.Rejected(errors, runtimeName);
+    }
+
+    private static void CheckCodeSource(CodeExecutionSpec spec, List<string> errors)
+    {
+        var from = spec.CodeFrom;
+        var hasFrom = from is not null;
+        if (string.IsNullOrEmpty(spec.Code) && !hasFrom)
+        {
+            errors.Add("no code: set spec.code or spec.codeFrom");
+        }
+        else if (!string.IsNullOrEmpty(spec.Code) && hasFrom)
+        {
+            errors.Add("both spec.code and spec.codeFrom are set: set exactly one");
+        }
+
+        if (from is not null && (from.ConfigMapKeyRef is null) == (from.SecretKeyRef is null))
+        {
+            errors.Add("spec.codeFrom must set exactly one of configMapKeyRef and secretKeyRef");
+        }
+    }
+
+    private static void CheckEnv(CodeExecutionSpec spec, List<string> errors)
+    {
+        foreach (var env in spec.Env ?? [])
+        {
+            if (ReservedEnvNames.Contains(env.Name) || env.Name.StartsWith(ReservedEnvPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add($"spec.env {env.Name} is set by the operator and cannot be overridden");
+            }
+        }
+    }
+
+    private static void CheckRuntime(CodeRuntime runtime, string runtimeName, SandboxOptions options, List<string> errors)
+    {
+        if (runtime.Spec.RunAsUser <= 0 || runtime.Spec.RunAsGroup <= 0)
+        {
+            errors.Add($"the runtime {runtimeName} must run as a non-zero user and group");
+        }
+
+        if (runtime.Spec.RunAsUser == options.CollectorUid)
+        {
+            errors.Add($"the runtime {runtimeName} runs as UID {runtime.Spec.RunAsUser}, the output collector's UID; the administrator must choose another");
+        }
+
+        if (string.IsNullOrEmpty(runtime.Spec.Image) || runtime.Spec.Command.Count == 0 || string.IsNullOrEmpty(runtime.Spec.FileName))
+        {
+            errors.Add($"the runtime {runtimeName} is incomplete: it needs image, command and fileName");
+        }
+    }
+
+    private static void CheckFiles(CodeExecutionSpec spec, CodeRuntime runtime, List<string> errors)
+    {
+        var files = spec.Files ?? [];
+        for (var i = 0; i < files.Count; i++)
+        {
+            var name = files[i].Name;
+            if (string.Equals(name, runtime.Spec.FileName, StringComparison.Ordinal))
+            {
+                errors.Add($"spec.files[{i}].name {name} is the code file name of the runtime: choose another name");
+            }
+
+            if (name.Length > MaxInputFileNameLength)
+            {
+                errors.Add($"spec.files[{i}].name is {name.Length} characters long; at most {MaxInputFileNameLength}");
+            }
+        }
+    }
+
+    private static EffectiveLimits ResolveLimits(ExecutionLimits? asked, CodeRuntime runtime, string runtimeName, SandboxOptions options, List<string> errors)
+    {
+        var defaults = runtime.Spec.DefaultLimits;
+        var max = runtime.Spec.MaxLimits;
+
+        var timeout = ResolveInt("limits.timeoutSeconds", asked?.TimeoutSeconds, defaults?.TimeoutSeconds, EffectiveLimits.BuiltInTimeoutSeconds, max?.TimeoutSeconds, runtimeName, errors);
+        var processes = ResolveInt("limits.processes", asked?.Processes, defaults?.Processes, EffectiveLimits.BuiltInProcesses, max?.Processes, runtimeName, errors);
+        var output = ResolveInt("limits.outputBytes", asked?.OutputBytes, defaults?.OutputBytes, Math.Min(options.DefaultOutputBytes, options.MaxOutputBytes), max?.OutputBytes, runtimeName, errors);
+        var clusterMax = Math.Min(options.MaxOutputBytes, ApiConstants.MaxOutputBytes);
+        if (output > clusterMax)
+        {
+            errors.Add($"limits.outputBytes {output.ToString(CultureInfo.InvariantCulture)} exceeds the cluster maximum {clusterMax.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        var cpu = ResolveQuantity("limits.cpu", asked?.Cpu, defaults?.Cpu, EffectiveLimits.BuiltInCpu, max?.Cpu, runtimeName, errors);
+        var memory = ResolveQuantity("limits.memory", asked?.Memory, defaults?.Memory, EffectiveLimits.BuiltInMemory, max?.Memory, runtimeName, errors);
+        var tmp = ResolveQuantity("limits.tmpSize", asked?.TmpSize, defaults?.TmpSize, EffectiveLimits.BuiltInTmpSize, max?.TmpSize, runtimeName, errors);
+        return new EffectiveLimits(timeout, cpu, memory, processes, tmp, output);
+    }
+
+    private static int ResolveInt(string field, int? asked, int? runtimeDefault, int builtIn, int? max, string runtimeName, List<string> errors)
+    {
+        var value = asked ?? runtimeDefault ?? (max is { } m ? Math.Min(builtIn, m) : builtIn);
+        if (value <= 0)
+        {
+            errors.Add($"{field} must be greater than 0, not {value.ToString(CultureInfo.InvariantCulture)}");
+        }
+        else if (max is { } limit && value > limit)
+        {
+            errors.Add($"{field} {value.ToString(CultureInfo.InvariantCulture)}{Origin(asked, runtimeDefault)} exceeds the runtime {runtimeName} maximum {limit.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        return value;
+    }
+
+    private static ResourceQuantity ResolveQuantity(string field, ResourceQuantity? asked, ResourceQuantity? runtimeDefault, string builtIn, ResourceQuantity? max, string runtimeName, List<string> errors)
+    {
+        ResourceQuantity value;
+        try
+        {
+            var builtInValue = new ResourceQuantity(builtIn);
+            value = asked ?? runtimeDefault ?? (max is not null && Quantities.Compare(max, builtInValue) < 0 ? max : builtInValue);
+            if (Quantities.Compare(value, new ResourceQuantity("0")) <= 0)
+            {
+                errors.Add($"{field} must be greater than 0, not {value}");
+            }
+            else if (max is not null && Quantities.Compare(value, max) > 0)
+            {
+                errors.Add($"{field} {value}{Origin(asked, runtimeDefault)} exceeds the runtime {runtimeName} maximum {max}");
+            }
+        }
+        catch (FormatException e)
+        {
+            errors.Add($"{field} is not a valid quantity: {e.Message}");
+            value = new ResourceQuantity(builtIn);
+        }
+
+        return value;
+    }
+
+    private static string Origin(object? asked, object? runtimeDefault) =>
+        asked is not null ? "" : runtimeDefault is not null ? " (the runtime default)" : " (the built-in default)";
+
+    private static List<PinnedHost> CheckNetwork(
+        NetworkAccess? network,
+        CodeRuntime runtime,
+        string runtimeName,
+        IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>? resolvedHosts,
+        List<string> errors)
+    {
+        var pinned = new List<PinnedHost>();
+        var mode = network?.Mode ?? NetworkModes.None;
+        if (mode == NetworkModes.None)
+        {
+            return pinned;
+        }
+
+        if (mode != NetworkModes.Egress)
+        {
+            errors.Add($"spec.network.mode {mode} is not one of None, Egress");
+            return pinned;
+        }
+
+        if (runtime.Spec.Egress is not { Allowed: true } policy)
+        {
+            errors.Add($"spec.network.mode Egress is not allowed by the runtime {runtimeName}");
+            return pinned;
+        }
+
+        var hosts = network!.AllowedHosts ?? [];
+        if (hosts.Count == 0)
+        {
+            errors.Add("spec.network.allowedHosts must name at least one host when mode is Egress");
+        }
+
+        var allowed = new HashSet<string>(policy.AllowedHosts ?? [], StringComparer.OrdinalIgnoreCase);
+        foreach (var host in hosts.Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            if (!allowed.Contains(host))
+            {
+                errors.Add($"spec.network.allowedHosts {host} is not in the allow-list of the runtime {runtimeName}");
+                continue;
+            }
+
+            if (resolvedHosts is null || !resolvedHosts.TryGetValue(host, out var addresses) || addresses.Count == 0)
+            {
+                errors.Add($"spec.network.allowedHosts {host} did not resolve to any address");
+                continue;
+            }
+
+            var forbidden = addresses.Where(IsForbiddenEgressAddress).ToList();
+            if (forbidden.Count > 0)
+            {
+                errors.Add($"spec.network.allowedHosts {host} resolves to {string.Join(", ", forbidden)}, a link-local, loopback or multicast address that is never allowed");
+                continue;
+            }
+
+            var sorted = addresses.Select(Normalize).Distinct().OrderBy(a => a.AddressFamily).ThenBy(a => a.ToString(), StringComparer.Ordinal).ToList();
+            pinned.Add(new PinnedHost(host.ToLowerInvariant(), sorted));
+        }
+
+        return pinned;
+    }
+
+    private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+
+    /// <summary>
+    /// True for addresses a sandbox may never reach even when an allowed host resolves to them: link-local
+    /// (169.254.0.0/16 holds cloud metadata endpoints; fe80::/10), loopback, unspecified, multicast and broadcast.
+    /// </summary>
+    public static bool IsForbiddenEgressAddress(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        address = Normalize(address);
+        if (address.AddressFamily == AddressFamily.InterNetwork)
+        {
+            var b = address.GetAddressBytes();
+            return b[0] == 0 || b[0] == 127 || (b[0] == 169 && b[1] == 254) || b[0] >= 224;
+        }
+
+        return IPAddress.IsLoopback(address) || address.Equals(IPAddress.IPv6Any) || address.IsIPv6LinkLocal
+            || address.IsIPv6Multicast || address.IsIPv6SiteLocal;
+    }
+}

@@ -1,0 +1,214 @@
+using System.Globalization;
+using CodeExec.Api;
+using CodeExec.Operator.Output;
+using CodeExec.Operator.Sandbox;
+using k8s.Models;
+
+namespace CodeExec.Operator.Reconciliation;
+
+/// <summary>What ran: recorded in status next to the result.</summary>
+/// <param name="RuntimeName">The CodeRuntime.</param>
+/// <param name="Image">The image of the code container.</param>
+/// <param name="PodName">The sandbox Pod.</param>
+/// <param name="CodeSha256">Hex SHA-256 of the code.</param>
+internal sealed record SandboxRun(string RuntimeName, string Image, string PodName, string CodeSha256)
+{
+    /// <summary>Reads what ran from a sandbox Pod the renderer made (its annotations and code container), e.g. after an operator restart.</summary>
+    public static SandboxRun FromPod(V1Pod pod)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        var annotations = pod.Metadata?.Annotations ?? new Dictionary<string, string>();
+        return new SandboxRun(
+            annotations.TryGetValue(SandboxNames.RuntimeAnnotation, out var runtime) ? runtime : "",
+            pod.Spec?.Containers?.FirstOrDefault(c => c.Name == SandboxRenderer.CodeContainerName)?.Image ?? "",
+            pod.Metadata?.Name ?? "",
+            annotations.TryGetValue(SandboxNames.CodeSha256Annotation, out var sha) ? sha : "");
+    }
+}
+
+/// <summary>The condition types of a CodeExecution.</summary>
+internal static class ConditionTypes
+{
+    public const string Admitted = "Admitted";
+    public const string PodCreated = "PodCreated";
+    public const string Started = "Started";
+    public const string Finished = "Finished";
+}
+
+/// <summary>
+/// Builds the CodeExecution status of a final result in one piece (the reconciler writes it in one status update),
+/// and the status of a rejection. Pure: the only clock is the <see cref="TimeProvider"/>.
+/// </summary>
+internal static class FinalStatusBuilder
+{
+    /// <summary>
+    /// The final status of an execution whose Pod <paramref name="outcome"/> is finished. <paramref name="output"/> is
+    /// the decoded collector record, or null when it could not be collected (<paramref name="outputError"/> says why).
+    /// Conditions and startTime already in status are kept (a condition's lastTransitionTime moves only when its status does).
+    /// </summary>
+    public static CodeExecutionStatus Final(
+        CodeExecution execution,
+        PodObservation outcome,
+        CollectedOutput? output,
+        string? outputError,
+        SandboxRun run,
+        TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        ArgumentNullException.ThrowIfNull(outcome);
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(time);
+        if (!outcome.IsFinished)
+        {
+            throw new ArgumentException("the outcome is not final", nameof(outcome));
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var previous = execution.Status;
+        var start = outcome.StartedAt ?? previous?.StartTime;
+        var completion = outcome.FinishedAt ?? now;
+        long? durationMs = start is { } s ? Math.Max(0, (long)(completion - s).TotalMilliseconds) : null;
+
+        var message = outcome.Message;
+        if (output is null)
+        {
+            message += "; output not collected: " + (outputError ?? "unknown reason");
+        }
+        else
+        {
+            message += Describe(output.Stdout, "stdout") + Describe(output.Stderr, "stderr");
+        }
+
+        var conditions = CopyConditions(previous);
+        var generation = execution.Metadata.Generation;
+        SetCondition(conditions, ConditionTypes.Admitted, true, "Admitted", "admitted with the runtime " + run.RuntimeName, generation, now);
+        SetCondition(conditions, ConditionTypes.PodCreated, true, "PodCreated", "created the sandbox Pod " + run.PodName, generation, now);
+        SetCondition(conditions, ConditionTypes.Started, start is not null, start is not null ? "Started" : outcome.Reason!,
+            start is not null ? "the code started" : "the code never started", generation, now);
+        SetCondition(conditions, ConditionTypes.Finished, true, outcome.Reason!, message, generation, now);
+
+        return new CodeExecutionStatus
+        {
+            Phase = outcome.Phase,
+            Conditions = conditions,
+            ExitCode = outcome.ExitCode,
+            Reason = outcome.Reason,
+            Message = message,
+            Stdout = output?.Stdout.Text,
+            Stderr = output?.Stderr.Text,
+            StdoutEncoding = output?.Stdout.Encoding,
+            StderrEncoding = output?.Stderr.Encoding,
+            StdoutTruncated = output?.Stdout.Truncated,
+            StderrTruncated = output?.Stderr.Truncated,
+            StdoutBytes = output?.Stdout.TotalBytes,
+            StderrBytes = output?.Stderr.TotalBytes,
+            StartTime = start,
+            CompletionTime = completion,
+            DurationMs = durationMs,
+            Duration = durationMs is { } ms ? FormatDuration(ms) : null,
+            Runtime = run.RuntimeName,
+            PodName = run.PodName,
+            Image = run.Image,
+            CodeSha256 = run.CodeSha256,
+            ObservedGeneration = generation,
+        };
+    }
+
+    /// <summary>The final status of an execution refused at admission: phase Rejected, every reason in the message.</summary>
+    public static CodeExecutionStatus Rejected(CodeExecution execution, AdmissionResult admission, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        ArgumentNullException.ThrowIfNull(admission);
+        ArgumentNullException.ThrowIfNull(time);
+        if (admission.IsAdmitted)
+        {
+            throw new ArgumentException("the execution was admitted", nameof(admission));
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var generation = execution.Metadata.Generation;
+        var conditions = CopyConditions(execution.Status);
+        SetCondition(conditions, ConditionTypes.Admitted, false, ExecutionReason.Rejected, admission.Message!, generation, now);
+        SetCondition(conditions, ConditionTypes.Finished, true, ExecutionReason.Rejected, admission.Message!, generation, now);
+        return new CodeExecutionStatus
+        {
+            Phase = ExecutionPhase.Rejected,
+            Conditions = conditions,
+            Reason = ExecutionReason.Rejected,
+            Message = admission.Message,
+            CompletionTime = now,
+            Runtime = admission.RuntimeName,
+            ObservedGeneration = generation,
+        };
+    }
+
+    /// <summary>
+    /// Sets condition <paramref name="type"/> in <paramref name="conditions"/>; its lastTransitionTime changes only when
+    /// its status changes. Times are whole seconds, as metav1.Time keeps them.
+    /// </summary>
+    public static void SetCondition(IList<V1Condition> conditions, string type, bool status, string reason, string message, long? generation, DateTime now)
+    {
+        ArgumentNullException.ThrowIfNull(conditions);
+        var statusText = status ? "True" : "False";
+        var existing = conditions.FirstOrDefault(c => c.Type == type);
+        var transition = existing is not null && existing.Status == statusText
+            ? existing.LastTransitionTime
+            : new DateTime(now.Ticks - (now.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);
+        var condition = new V1Condition
+        {
+            Type = type,
+            Status = statusText,
+            Reason = reason,
+            Message = message,
+            ObservedGeneration = generation,
+            LastTransitionTime = transition,
+        };
+        if (existing is null)
+        {
+            conditions.Add(condition);
+        }
+        else
+        {
+            conditions[conditions.IndexOf(existing)] = condition;
+        }
+    }
+
+    /// <summary>Milliseconds for people: <c>0.25s</c>, <c>1.25s</c>, <c>59s</c>, <c>2m3s</c>, <c>1h0m5s</c>.</summary>
+    public static string FormatDuration(long milliseconds)
+    {
+        var ms = Math.Max(0, milliseconds);
+        if (ms < 60_000)
+        {
+            return (Math.Floor(ms / 10m) / 100m).ToString("0.##", CultureInfo.InvariantCulture) + "s";
+        }
+
+        var total = TimeSpan.FromMilliseconds(ms);
+        return total.TotalHours >= 1
+            ? string.Create(CultureInfo.InvariantCulture, $"{(long)total.TotalHours}h{total.Minutes}m{total.Seconds}s")
+            : string.Create(CultureInfo.InvariantCulture, $"{total.Minutes}m{total.Seconds}s");
+    }
+
+    private static List<V1Condition> CopyConditions(CodeExecutionStatus? status) =>
+        (status?.Conditions ?? []).Select(c => new V1Condition
+        {
+            Type = c.Type,
+            Status = c.Status,
+            Reason = c.Reason,
+            Message = c.Message,
+            ObservedGeneration = c.ObservedGeneration,
+            LastTransitionTime = c.LastTransitionTime,
+        }).ToList();
+
+    private static string Describe(StreamOutput stream, string name)
+    {
+        var text = stream.Truncated
+            ? string.Create(CultureInfo.InvariantCulture, $"; {name} truncated: {stream.TotalBytes} bytes written, head and tail kept")
+            : "";
+        if (stream.Encoding == OutputEncodings.Base64)
+        {
+            text += $"; {name} is not valid UTF-8 and is base64-encoded";
+        }
+
+        return stream.Problem is null ? text : text + "; " + stream.Problem;
+    }
+}

@@ -1,0 +1,98 @@
+using CodeExec.Api;
+
+namespace CodeExec.Operator.Sandbox;
+
+/// <summary>
+/// Operator-wide settings of every sandbox Pod, bound by the host from the configuration section <see cref="SectionName"/>.
+/// The defaults are the production values; each one is documented on its property.
+/// </summary>
+internal sealed class SandboxOptions
+{
+    /// <summary>The configuration section these options are bound from.</summary>
+    public const string SectionName = "Sandbox";
+
+    /// <summary>The built-in default of <c>limits.outputBytes</c>: 64 KiB per stream.</summary>
+    public const int BuiltInDefaultOutputBytes = 64 * 1024;
+
+    /// <summary>
+    /// Image of the output collector sidecar. It is the operator's own image (the collector is the operator binary's
+    /// <c>collect</c> command), so no third image has to be trusted.
+    /// </summary>
+    public string CollectorImage { get; set; } = "ghcr.io/codeexec/codeexec-operator:latest";
+
+    /// <summary>Pull policy of the collector image.</summary>
+    public string CollectorImagePullPolicy { get; set; } = "IfNotPresent";
+
+    /// <summary>The collector command of the operator image.</summary>
+    public static readonly IReadOnlyList<string> DefaultCollectorCommand = ["/app/codeexec-operator", "collect"];
+
+    /// <summary>
+    /// Command that starts the collector (null: <see cref="DefaultCollectorCommand"/>); the renderer appends
+    /// <c>--dir /codeexec/out --limit-bytes N</c> as args. Tests and demos point it at a locally built operator
+    /// (<c>dotnet /path/codeexec-operator.dll collect</c>). Null by default because configuration binding appends to lists.
+    /// </summary>
+    public IList<string>? CollectorCommand { get; set; }
+
+    /// <summary>The command the collector container runs.</summary>
+    public IReadOnlyList<string> EffectiveCollectorCommand =>
+        CollectorCommand is { Count: > 0 } command ? [.. command] : DefaultCollectorCommand;
+
+    /// <summary>Non-zero UID (and GID) of the collector; it must differ from every runtime's UID so the code cannot signal or trace it.</summary>
+    public long CollectorUid { get; set; } = 65533;
+
+    /// <summary>CPU limit (= request) of the collector sidecar.</summary>
+    public string CollectorCpu { get; set; } = "100m";
+
+    /// <summary>Memory limit (= request) of the collector sidecar. It keeps at most twice the output limit in memory.</summary>
+    public string CollectorMemory { get; set; } = "64Mi";
+
+    /// <summary>
+    /// Size of the in-memory volume the code's stdout and stderr are written to (and the file size rlimit of the code).
+    /// A program that writes more is stopped by SIGXFSZ; what it wrote before is still collected.
+    /// </summary>
+    public string OutputBufferSize { get; set; } = "16Mi";
+
+    /// <summary>RuntimeClass used when a CodeRuntime leaves <c>runtimeClassName</c> empty.</summary>
+    public string DefaultRuntimeClassName { get; set; } = ApiConstants.DefaultRuntimeClassName;
+
+    /// <summary>PriorityClass of every sandbox Pod (lets a ResourceQuota scoped to it bound sandbox pods only). Null: none.</summary>
+    public string? PriorityClassName { get; set; }
+
+    /// <summary>Default of <c>limits.outputBytes</c> (per stream) when neither the execution nor its runtime sets it.</summary>
+    public int DefaultOutputBytes { get; set; } = BuiltInDefaultOutputBytes;
+
+    /// <summary>Cluster maximum of <c>limits.outputBytes</c> (per stream); never above <see cref="ApiConstants.MaxOutputBytes"/>.</summary>
+    public int MaxOutputBytes { get; set; } = ApiConstants.MaxOutputBytes;
+
+    /// <summary>Default of <c>spec.ttlSecondsAfterFinished</c>: one hour.</summary>
+    public int DefaultTtlSecondsAfterFinished { get; set; } = 3600;
+
+    /// <summary>How long a sandbox Pod may stay Pending (unscheduled, pulling, starting) before the execution fails with StartTimeout.</summary>
+    public TimeSpan StartDeadline { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Grace the kubelet gives the containers after SIGTERM; the collector needs well under a second.</summary>
+    public long TerminationGracePeriodSeconds { get; set; } = 5;
+
+    /// <summary>Optional egress proxy sidecar for executions in network mode Egress. Null: pinned addresses only.</summary>
+    public EgressProxyOptions? EgressProxy { get; set; }
+}
+
+/// <summary>
+/// An HTTP(S) proxy run as a sidecar of Egress sandboxes. It is told the allowed hosts in <c>CODEEXEC_ALLOWED_HOSTS</c>
+/// (comma-separated) and the port in <c>CODEEXEC_PROXY_PORT</c>; the code gets HTTP_PROXY/HTTPS_PROXY pointing at it.
+/// The NetworkPolicy pins the allowed addresses either way, so code that bypasses the proxy reaches nothing else.
+/// </summary>
+internal sealed class EgressProxyOptions
+{
+    /// <summary>Image of the proxy.</summary>
+    public string Image { get; set; } = "";
+
+    /// <summary>Command of the proxy.</summary>
+    public IList<string> Command { get; set; } = [];
+
+    /// <summary>Port the proxy listens on, on localhost.</summary>
+    public int Port { get; set; } = 3128;
+
+    /// <summary>Non-zero UID of the proxy.</summary>
+    public long Uid { get; set; } = 65534;
+}

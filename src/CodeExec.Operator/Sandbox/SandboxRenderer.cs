@@ -1,0 +1,383 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using CodeExec.Api;
+using CodeExec.Operator.Reconciliation;
+using k8s.Models;
+
+namespace CodeExec.Operator.Sandbox;
+
+/// <summary>
+/// Builds the desired children of a CodeExecution: the NetworkPolicy, the immutable code ConfigMap (or Secret) and the
+/// hardened sandbox Pod. Pure and deterministic: the same request and options give the same objects, so reconcile and
+/// the <c>render</c> command agree. The user chooses none of the image, volumes, service account or security settings.
+/// </summary>
+internal static class SandboxRenderer
+{
+    public const string CodeContainerName = "code";
+    public const string CollectorContainerName = "collector";
+    public const string EgressProxyContainerName = "egress-proxy";
+    public const string CodeVolume = "code";
+    public const string StdinVolume = "stdin";
+    public const string TmpVolume = "tmp";
+    public const string OutputVolume = "output";
+    public const string CodeDirectory = "/code";
+    public const string StdinDirectory = "/codeexec/in";
+    public const string OutputDirectory = "/codeexec/out";
+    public const string CodeKey = "code";
+    public const string StdinKey = "stdin";
+    public const string FileKeyPrefix = "file.";
+
+    /// <summary>Exit code of the wrapper when it cannot set up the sandbox's limits (the program did not run).</summary>
+    public const int WrapperFailureExitCode = 125;
+
+    /// <summary>Mode of the code files: read-only for everyone (0444).</summary>
+    public const int ReadOnlyFileMode = 292;
+
+    /// <summary>Renders all children of <paramref name="request"/>.</summary>
+    public static SandboxChildren Render(SandboxRequest request, SandboxOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(options);
+        var isSecret = request.Code.Kind == CodeSourceKind.Secret;
+        return new SandboxChildren(
+            NetworkPolicy(request),
+            isSecret ? null : CodeConfigMap(request),
+            isSecret ? CodeSecret(request) : null,
+            Pod(request, options));
+    }
+
+    /// <summary>
+    /// The NetworkPolicy selecting exactly the sandbox Pod: no ingress, and no egress at all for network mode None; for
+    /// Egress, egress only to the pinned addresses (/32 or /128) of the allowed hosts on TCP 80 and 443. Nothing else,
+    /// not even DNS (the Pod gets hostAliases instead).
+    /// </summary>
+    public static V1NetworkPolicy NetworkPolicy(SandboxRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var name = ExecutionName(request);
+        var egress = request.Egress.Count == 0
+            ? new List<V1NetworkPolicyEgressRule>()
+            :
+            [
+                new V1NetworkPolicyEgressRule
+                {
+                    To = request.Egress
+                        .SelectMany(h => h.Addresses)
+                        .Select(a => a.AddressFamily == AddressFamily.InterNetworkV6 ? $"{a}/128" : $"{a}/32")
+                        .Distinct(StringComparer.Ordinal)
+                        .Order(StringComparer.Ordinal)
+                        .Select(cidr => new V1NetworkPolicyPeer { IpBlock = new V1IPBlock { Cidr = cidr } })
+                        .ToList(),
+                    Ports =
+                    [
+                        new V1NetworkPolicyPort { Protocol = "TCP", Port = 80 },
+                        new V1NetworkPolicyPort { Protocol = "TCP", Port = 443 },
+                    ],
+                },
+            ];
+
+        return new V1NetworkPolicy
+        {
+            ApiVersion = "networking.k8s.io/v1",
+            Kind = "NetworkPolicy",
+            Metadata = Metadata(request, request.Egress.Count == 0 ? SandboxNames.DenyAllPolicy(name) : SandboxNames.EgressPolicy(name), SandboxNames.RoleNetwork),
+            Spec = new V1NetworkPolicySpec
+            {
+                PodSelector = new V1LabelSelector { MatchLabels = PodSelectorLabels(request) },
+                PolicyTypes = ["Ingress", "Egress"],
+                Ingress = [],
+                Egress = egress,
+            },
+        };
+    }
+
+    /// <summary>The immutable ConfigMap <c>&lt;cx&gt;-code</c>: keys <c>code</c>, <c>stdin</c> (when set) and <c>file.&lt;name&gt;</c>.</summary>
+    public static V1ConfigMap CodeConfigMap(SandboxRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return new V1ConfigMap
+        {
+            ApiVersion = "v1",
+            Kind = "ConfigMap",
+            Metadata = Metadata(request, SandboxNames.Code(ExecutionName(request)), SandboxNames.RoleCode, codeAnnotation: true),
+            Immutable = true,
+            Data = CodeData(request),
+        };
+    }
+
+    /// <summary>The immutable Secret <c>&lt;cx&gt;-code</c>, with the same keys as <see cref="CodeConfigMap"/> (UTF-8 bytes).</summary>
+    public static V1Secret CodeSecret(SandboxRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return new V1Secret
+        {
+            ApiVersion = "v1",
+            Kind = "Secret",
+            Metadata = Metadata(request, SandboxNames.Code(ExecutionName(request)), SandboxNames.RoleCode, codeAnnotation: true),
+            Immutable = true,
+            Type = "Opaque",
+            Data = CodeData(request).ToDictionary(kv => kv.Key, kv => Encoding.UTF8.GetBytes(kv.Value), StringComparer.Ordinal),
+        };
+    }
+
+    private static Dictionary<string, string> CodeData(SandboxRequest request)
+    {
+        var data = new Dictionary<string, string>(StringComparer.Ordinal) { [CodeKey] = request.Code.Content };
+        if (request.Execution.Spec.Stdin is { } stdin)
+        {
+            data[StdinKey] = stdin;
+        }
+
+        foreach (var file in request.Execution.Spec.Files ?? [])
+        {
+            data[FileKeyPrefix + file.Name] = file.Content;
+        }
+
+        return data;
+    }
+
+    /// <summary>The sandbox Pod, per the pod contract (src/CodeExec.Operator/Sandbox/README.md explains each field).</summary>
+    public static V1Pod Pod(SandboxRequest request, SandboxOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(options);
+        var runtime = request.Runtime.Spec;
+        var spec = request.Execution.Spec;
+        var limits = request.Limits;
+        var name = ExecutionName(request);
+        var hasStdin = spec.Stdin is not null;
+        var proxy = request.Egress.Count > 0 ? options.EgressProxy : null;
+
+        var metadata = Metadata(request, SandboxNames.Pod(name), SandboxNames.RoleSandbox, codeAnnotation: true);
+        metadata.Annotations[SandboxNames.RuntimeAnnotation] = request.Runtime.Metadata.Name ?? "";
+
+        var initContainers = new List<V1Container> { Collector(limits, options) };
+        if (proxy is not null)
+        {
+            initContainers.Add(EgressProxy(request, proxy));
+        }
+
+        return new V1Pod
+        {
+            ApiVersion = "v1",
+            Kind = "Pod",
+            Metadata = metadata,
+            Spec = new V1PodSpec
+            {
+                RuntimeClassName = string.IsNullOrEmpty(runtime.RuntimeClassName) ? options.DefaultRuntimeClassName : runtime.RuntimeClassName,
+                RestartPolicy = "Never",
+                ActiveDeadlineSeconds = limits.TimeoutSeconds,
+                TerminationGracePeriodSeconds = options.TerminationGracePeriodSeconds,
+                AutomountServiceAccountToken = false,
+                EnableServiceLinks = false,
+                HostNetwork = false,
+                HostPID = false,
+                HostIPC = false,
+                ShareProcessNamespace = false,
+                DnsPolicy = "None",
+                DnsConfig = new V1PodDNSConfig { Nameservers = [] },
+                HostAliases = request.Egress.Count == 0
+                    ? null
+                    : request.Egress.SelectMany(h => h.Addresses.Select(a => (Address: a.ToString(), h.Host)))
+                        .GroupBy(p => p.Address, StringComparer.Ordinal)
+                        .OrderBy(g => g.Key, StringComparer.Ordinal)
+                        .Select(g => new V1HostAlias { Ip = g.Key, Hostnames = g.Select(p => p.Host).Order(StringComparer.Ordinal).ToList() })
+                        .ToList(),
+                PriorityClassName = options.PriorityClassName,
+                SecurityContext = new V1PodSecurityContext
+                {
+                    RunAsNonRoot = true,
+                    RunAsUser = runtime.RunAsUser,
+                    RunAsGroup = runtime.RunAsGroup,
+                    FsGroup = runtime.RunAsGroup,
+                    SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+                },
+                Volumes = Volumes(request, options, hasStdin),
+                InitContainers = initContainers,
+                Containers = [CodeContainer(request, hasStdin, proxy, options)],
+            },
+        };
+    }
+
+    private static List<V1Volume> Volumes(SandboxRequest request, SandboxOptions options, bool hasStdin)
+    {
+        var codeObject = SandboxNames.Code(ExecutionName(request));
+        var codeItems = new List<V1KeyToPath> { new() { Key = CodeKey, Path = request.Runtime.Spec.FileName } };
+        codeItems.AddRange((request.Execution.Spec.Files ?? []).Select(f => new V1KeyToPath { Key = FileKeyPrefix + f.Name, Path = f.Name }));
+
+        var volumes = new List<V1Volume> { CodeSourceVolume(CodeVolume, request.Code.Kind, codeObject, codeItems) };
+        if (hasStdin)
+        {
+            volumes.Add(CodeSourceVolume(StdinVolume, request.Code.Kind, codeObject, [new V1KeyToPath { Key = StdinKey, Path = StdinKey }]));
+        }
+
+        volumes.Add(new V1Volume { Name = TmpVolume, EmptyDir = new V1EmptyDirVolumeSource { Medium = "Memory", SizeLimit = Copy(request.Limits.TmpSize) } });
+        volumes.Add(new V1Volume { Name = OutputVolume, EmptyDir = new V1EmptyDirVolumeSource { Medium = "Memory", SizeLimit = new ResourceQuantity(options.OutputBufferSize) } });
+        return volumes;
+    }
+
+    private static V1Volume CodeSourceVolume(string volumeName, CodeSourceKind kind, string objectName, List<V1KeyToPath> items) =>
+        kind == CodeSourceKind.Secret
+            ? new V1Volume { Name = volumeName, Secret = new V1SecretVolumeSource { SecretName = objectName, Items = items, DefaultMode = ReadOnlyFileMode } }
+            : new V1Volume { Name = volumeName, ConfigMap = new V1ConfigMapVolumeSource { Name = objectName, Items = items, DefaultMode = ReadOnlyFileMode } };
+
+    private static V1Container CodeContainer(SandboxRequest request, bool hasStdin, EgressProxyOptions? proxy, SandboxOptions options)
+    {
+        var runtime = request.Runtime.Spec;
+        var limits = request.Limits;
+        var command = new List<string> { "/bin/sh", "-c", WrapperScript(limits, hasStdin, options), "codeexec" };
+        command.AddRange(runtime.Command);
+        command.Add(CodeDirectory + "/" + runtime.FileName);
+        command.AddRange(request.Execution.Spec.Args ?? []);
+
+        var env = (request.Execution.Spec.Env ?? [])
+            .Where(e => !Admission.ReservedEnvNames.Contains(e.Name) && !e.Name.StartsWith(Admission.ReservedEnvPrefix, StringComparison.OrdinalIgnoreCase))
+            .Select(e => new V1EnvVar { Name = e.Name, Value = e.Value ?? "" })
+            .ToList();
+        env.Add(new V1EnvVar { Name = "HOME", Value = "/tmp" });
+        env.Add(new V1EnvVar { Name = "TMPDIR", Value = "/tmp" });
+        if (proxy is not null)
+        {
+            var url = "http://127.0.0.1:" + proxy.Port.ToString(CultureInfo.InvariantCulture);
+            env.Add(new V1EnvVar { Name = "HTTP_PROXY", Value = url });
+            env.Add(new V1EnvVar { Name = "HTTPS_PROXY", Value = url });
+            env.Add(new V1EnvVar { Name = "http_proxy", Value = url });
+            env.Add(new V1EnvVar { Name = "https_proxy", Value = url });
+        }
+
+        var mounts = new List<V1VolumeMount> { new() { Name = CodeVolume, MountPath = CodeDirectory, ReadOnlyProperty = true } };
+        if (hasStdin)
+        {
+            mounts.Add(new V1VolumeMount { Name = StdinVolume, MountPath = StdinDirectory, ReadOnlyProperty = true });
+        }
+
+        mounts.Add(new V1VolumeMount { Name = TmpVolume, MountPath = "/tmp" });
+        mounts.Add(new V1VolumeMount { Name = OutputVolume, MountPath = OutputDirectory });
+
+        return new V1Container
+        {
+            Name = CodeContainerName,
+            Image = runtime.Image,
+            ImagePullPolicy = runtime.ImagePullPolicy,
+            Command = command,
+            WorkingDir = CodeDirectory,
+            Env = env,
+            Resources = Resources(limits.Cpu, limits.Memory),
+            SecurityContext = ContainerSecurity(runAsUser: null),
+            VolumeMounts = mounts,
+        };
+    }
+
+    /// <summary>
+    /// The shell wrapper run as <c>/bin/sh -c</c>: sends stdin/stdout/stderr to the files, sets the file size and process
+    /// rlimits (hard and soft), then execs the interpreter. It holds only integers the operator computed: user input
+    /// reaches the program as positional arguments, never as shell text.
+    /// </summary>
+    public static string WrapperScript(EffectiveLimits limits, bool hasStdin, SandboxOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        ArgumentNullException.ThrowIfNull(options);
+        var fileBytes = Math.Max(Quantities.ToInt64Ceiling(limits.TmpSize), Quantities.ToInt64Ceiling(new ResourceQuantity(options.OutputBufferSize)));
+        var blocks = ((fileBytes + 511) / 512).ToString(CultureInfo.InvariantCulture);
+        var processes = limits.Processes.ToString(CultureInfo.InvariantCulture);
+        var failed = WrapperFailureExitCode.ToString(CultureInfo.InvariantCulture);
+        var stdin = hasStdin ? StdinDirectory + "/" + StdinKey : "/dev/null";
+        return $"exec <{stdin} >{OutputDirectory}/stdout 2>{OutputDirectory}/stderr || exit {failed}\n"
+            + $"ulimit -f {blocks} || {{ echo 'codeexec: cannot set the file size limit' >&2; exit {failed}; }}\n"
+            + $"ulimit -u {processes} 2>/dev/null || ulimit -p {processes} || {{ echo 'codeexec: cannot set the process limit' >&2; exit {failed}; }}\n"
+            + "exec \"$@\"\n";
+    }
+
+    private static V1Container Collector(EffectiveLimits limits, SandboxOptions options) => new()
+    {
+        Name = CollectorContainerName,
+        Image = options.CollectorImage,
+        ImagePullPolicy = options.CollectorImagePullPolicy,
+        Command = [.. options.EffectiveCollectorCommand],
+        Args = ["--dir", OutputDirectory, "--limit-bytes", limits.OutputBytes.ToString(CultureInfo.InvariantCulture)],
+        RestartPolicy = "Always",
+        Env =
+        [
+            new V1EnvVar { Name = "DOTNET_gcServer", Value = "0" },
+            new V1EnvVar { Name = "DOTNET_EnableDiagnostics", Value = "0" },
+        ],
+        Resources = Resources(new ResourceQuantity(options.CollectorCpu), new ResourceQuantity(options.CollectorMemory)),
+        SecurityContext = ContainerSecurity(runAsUser: options.CollectorUid),
+        VolumeMounts = [new V1VolumeMount { Name = OutputVolume, MountPath = OutputDirectory, ReadOnlyProperty = true }],
+    };
+
+    private static V1Container EgressProxy(SandboxRequest request, EgressProxyOptions proxy) => new()
+    {
+        Name = EgressProxyContainerName,
+        Image = proxy.Image,
+        ImagePullPolicy = "IfNotPresent",
+        Command = [.. proxy.Command],
+        RestartPolicy = "Always",
+        Env =
+        [
+            new V1EnvVar { Name = "CODEEXEC_ALLOWED_HOSTS", Value = string.Join(',', request.Egress.Select(h => h.Host)) },
+            new V1EnvVar { Name = "CODEEXEC_PROXY_PORT", Value = proxy.Port.ToString(CultureInfo.InvariantCulture) },
+        ],
+        Resources = Resources(new ResourceQuantity("100m"), new ResourceQuantity("64Mi")),
+        SecurityContext = ContainerSecurity(runAsUser: proxy.Uid),
+    };
+
+    private static V1ResourceRequirements Resources(ResourceQuantity cpu, ResourceQuantity memory) => new()
+    {
+        Limits = new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal) { ["cpu"] = Copy(cpu), ["memory"] = Copy(memory) },
+        Requests = new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal) { ["cpu"] = Copy(cpu), ["memory"] = Copy(memory) },
+    };
+
+    private static V1SecurityContext ContainerSecurity(long? runAsUser) => new()
+    {
+        AllowPrivilegeEscalation = false,
+        ReadOnlyRootFilesystem = true,
+        Privileged = false,
+        RunAsNonRoot = true,
+        RunAsUser = runAsUser,
+        RunAsGroup = runAsUser,
+        Capabilities = new V1Capabilities { Drop = ["ALL"] },
+        SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+    };
+
+    private static ResourceQuantity Copy(ResourceQuantity quantity) => new(quantity.ToString());
+
+    private static string ExecutionName(SandboxRequest request) =>
+        request.Execution.Metadata.Name ?? throw new ArgumentException("the CodeExecution has no metadata.name", nameof(request));
+
+    /// <summary>Labels that select the sandbox Pod of this execution (and nothing of another execution).</summary>
+    public static Dictionary<string, string> PodSelectorLabels(SandboxRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var labels = SandboxNames.Labels(ExecutionName(request), request.Execution.Metadata.Uid, SandboxNames.RoleSandbox);
+        labels.Remove(SandboxNames.ManagedByLabel);
+        return labels;
+    }
+
+    private static V1ObjectMeta Metadata(SandboxRequest request, string name, string role, bool codeAnnotation = false)
+    {
+        var execution = request.Execution;
+        return new V1ObjectMeta
+        {
+            Name = name,
+            NamespaceProperty = execution.Metadata.NamespaceProperty,
+            Labels = SandboxNames.Labels(ExecutionName(request), execution.Metadata.Uid, role),
+            Annotations = codeAnnotation
+                ? new Dictionary<string, string>(StringComparer.Ordinal) { [SandboxNames.CodeSha256Annotation] = request.Code.Sha256 }
+                : null,
+            OwnerReferences =
+            [
+                new V1OwnerReference
+                {
+                    ApiVersion = ApiConstants.ApiVersion,
+                    Kind = ApiConstants.CodeExecutionKind,
+                    Name = execution.Metadata.Name,
+                    Uid = execution.Metadata.Uid ?? "",
+                    Controller = true,
+                    BlockOwnerDeletion = true,
+                },
+            ],
+        };
+    }
+}

@@ -1,0 +1,270 @@
+using Xunit;
+using System.Net;
+using CodeExec.Api;
+using CodeExec.Operator.Reconciliation;
+using CodeExec.Operator.Sandbox;
+using CodeExec.Operator.Tests.Sandbox;
+using k8s.Models;
+
+namespace CodeExec.Operator.Tests.Reconciliation;
+
+public sealed class AdmissionTests
+{
+    private static readonly SandboxOptions Options = new();
+
+    [Fact]
+    public void Spec_limits_win_over_runtime_defaults_which_win_over_built_in_defaults()
+    {
+        var execution = TestObjects.Execution();
+        execution.Spec.Limits = new ExecutionLimits { Cpu = new ResourceQuantity("1500m"), TimeoutSeconds = 30 };
+
+        var result = Admission.Admit(execution, TestObjects.Runtime(), Options);
+
+        Assert.True(result.IsAdmitted, result.Message);
+        var limits = result.Limits!;
+        Assert.Equal("1500m", limits.Cpu.ToString());                      // spec
+        Assert.Equal(30, limits.TimeoutSeconds);                           // spec
+        Assert.Equal("128Mi", limits.Memory.ToString());                   // runtime default
+        Assert.Equal(EffectiveLimits.BuiltInProcesses, limits.Processes);  // built-in
+        Assert.Equal(EffectiveLimits.BuiltInTmpSize, limits.TmpSize.ToString());
+        Assert.Equal(SandboxOptions.BuiltInDefaultOutputBytes, limits.OutputBytes);
+        Assert.Equal("python", result.RuntimeName);
+        Assert.Null(result.Message);
+    }
+
+    [Fact]
+    public void Built_in_default_is_lowered_to_a_smaller_runtime_maximum()
+    {
+        var runtime = TestObjects.Runtime();
+        runtime.Spec.MaxLimits!.TimeoutSeconds = 10;
+        runtime.Spec.MaxLimits.Cpu = new ResourceQuantity("250m");
+
+        var result = Admission.Admit(TestObjects.Execution(), runtime, Options);
+
+        Assert.True(result.IsAdmitted, result.Message);
+        Assert.Equal(10, result.Limits!.TimeoutSeconds);
+        Assert.Equal("250m", result.Limits.Cpu.ToString());
+    }
+
+    [Fact]
+    public void Unknown_runtime_is_rejected_by_name()
+    {
+        var result = Admission.Admit(TestObjects.Execution(runtime: "cobol"), runtime: null, Options);
+
+        Assert.False(result.IsAdmitted);
+        Assert.Equal("CodeRuntime \"cobol\" not found", Assert.Single(result.Errors));
+        Assert.Null(result.Limits);
+    }
+
+    [Fact]
+    public void Missing_default_runtime_says_so()
+    {
+        var execution = TestObjects.Execution();
+        execution.Spec.Runtime = null;
+
+        var result = Admission.Admit(execution, runtime: null, Options);
+
+        Assert.Contains(ApiConstants.DefaultRuntimeAnnotation, Assert.Single(result.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Quantities_are_compared_numerically_and_the_message_names_limit_value_runtime_and_maximum()
+    {
+        var execution = TestObjects.Execution();
+        execution.Spec.Limits = new ExecutionLimits { Memory = new ResourceQuantity("2Gi") };
+
+        var result = Admission.Admit(execution, TestObjects.Runtime(), Options);
+
+        Assert.Equal("limits.memory 2Gi exceeds the runtime python maximum 1Gi", Assert.Single(result.Errors));
+    }
+
+    [Theory]
+    [InlineData("1024Mi", true)]   // equal to 1Gi
+    [InlineData("1025Mi", false)]
+    [InlineData("1073741824", true)]
+    [InlineData("1G", true)]       // 10^9 < 2^30
+    [InlineData("1.5Gi", false)]
+    public void Memory_at_most_the_maximum_is_admitted(string memory, bool admitted)
+    {
+        var execution = TestObjects.Execution();
+        execution.Spec.Limits = new ExecutionLimits { Memory = new ResourceQuantity(memory) };
+
+        Assert.Equal(admitted, Admission.Admit(execution, TestObjects.Runtime(), Options).IsAdmitted);
+    }
+
+    [Fact]
+    public void Every_error_is_reported_at_once()
+    {
+        var execution = TestObjects.Execution();
+        execution.Spec.Limits = new ExecutionLimits
+        {
+            Memory = new ResourceQuantity("2Gi"),
+            Cpu = new ResourceQuantity("3"),
+            TimeoutSeconds = 601,
+            Processes = 257,
+            TmpSize = new ResourceQuantity("1Gi"),
+            OutputBytes = 200 * 1024,
+        };
+        execution.Spec.Files = [new InputFile { Name = "main.py", Content = "x" }];
+        execution.Spec.Env = [new EnvVar { Name = "HOME", Value = "/" }];
+        execution.Spec.Network = new NetworkAccess { Mode = NetworkModes.Egress, AllowedHosts = ["pypi.org"] };
+
+        var errors = Admission.Admit(execution, TestObjects.Runtime(), Options).Errors;
+
+        Assert.Contains("limits.memory 2Gi exceeds the runtime python maximum 1Gi", errors);
+        Assert.Contains("limits.cpu 3 exceeds the runtime python maximum 2", errors);
+        Assert.Contains("limits.timeoutSeconds 601 exceeds the runtime python maximum 600", errors);
+        Assert.Contains("limits.processes 257 exceeds the runtime python maximum 256", errors);
+        Assert.Contains("limits.tmpSize 1Gi exceeds the runtime python maximum 256Mi", errors);
+        Assert.Contains("limits.outputBytes 204800 exceeds the runtime python maximum 131072", errors);
+        Assert.Contains("spec.files[0].name main.py is the code file name of the runtime: choose another name", errors);
+        Assert.Contains("spec.env HOME is set by the operator and cannot be overridden", errors);
+        Assert.Contains("spec.network.mode Egress is not allowed by the runtime python", errors);
+        Assert.Equal(9, errors.Count);
+    }
+
+    [Fact]
+    public void A_runtime_default_over_its_own_maximum_is_named_as_the_runtime_default()
+    {
+        var runtime = TestObjects.Runtime();
+        runtime.Spec.DefaultLimits!.Memory = new ResourceQuantity("2Gi");
+
+        var result = Admission.Admit(TestObjects.Execution(), runtime, Options);
+
+        Assert.Equal("limits.memory 2Gi (the runtime default) exceeds the runtime python maximum 1Gi", Assert.Single(result.Errors));
+    }
+
+    [Fact]
+    public void Output_bytes_over_the_cluster_maximum_is_rejected()
+    {
+        var execution = TestObjects.Execution();
+        execution.Spec.Limits = new ExecutionLimits { OutputBytes = 100_000 };
+        var runtime = TestObjects.Runtime();
+        runtime.Spec.MaxLimits = null;
+
+        var result = Admission.Admit(execution, runtime, new SandboxOptions { MaxOutputBytes = 65536 });
+
+        Assert.Equal("limits.outputBytes 100000 exceeds the cluster maximum 65536", Assert.Single(result.Errors));
+    }
+
+    [Fact]
+    public void Zero_or_negative_quantities_are_rejected()
+    {
+        var execution = TestObjects.Execution();
+        execution.Spec.Limits = new ExecutionLimits { Cpu = new ResourceQuantity("0"), Memory = new ResourceQuantity("-1Mi") };
+
+        var errors = Admission.Admit(execution, TestObjects.Runtime(), Options).Errors;
+
+        Assert.Contains("limits.cpu must be greater than 0, not 0", errors);
+        Assert.Contains(errors, e => e.StartsWith("limits.memory must be greater than 0", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Missing_code_source_is_rejected()
+    {
+        var result = Admission.Admit(TestObjects.Execution(code: null), TestObjects.Runtime(), Options);
+
+        Assert.Equal("no code: set spec.code or spec.codeFrom", Assert.Single(result.Errors));
+    }
+
+    [Theory]
+    [InlineData("CODEEXEC_LIMIT")]
+    [InlineData("codeexec_x")]
+    [InlineData("TMPDIR")]
+    [InlineData("https_proxy")]
+    public void Reserved_env_names_are_rejected(string name)
+    {
+        var execution = TestObjects.Execution();
+        execution.Spec.Env = [new EnvVar { Name = name, Value = "x" }, new EnvVar { Name = "FINE", Value = "y" }];
+
+        Assert.Equal($"spec.env {name} is set by the operator and cannot be overridden",
+            Assert.Single(Admission.Admit(execution, TestObjects.Runtime(), Options).Errors));
+    }
+
+    [Fact]
+    public void Runtime_running_as_the_collector_uid_is_rejected()
+    {
+        var runtime = TestObjects.Runtime();
+        runtime.Spec.RunAsUser = Options.CollectorUid;
+
+        Assert.Contains("output collector's UID", Assert.Single(Admission.Admit(TestObjects.Execution(), runtime, Options).Errors), StringComparison.Ordinal);
+    }
+
+    private static (CodeExecution, CodeRuntime) EgressPair(params string[] hosts)
+    {
+        var execution = TestObjects.Execution();
+        execution.Spec.Network = new NetworkAccess { Mode = NetworkModes.Egress, AllowedHosts = hosts };
+        var runtime = TestObjects.Runtime();
+        runtime.Spec.Egress = new RuntimeEgressPolicy { Allowed = true, AllowedHosts = ["pypi.org", "files.pythonhosted.org", "metadata.example"] };
+        return (execution, runtime);
+    }
+
+    [Fact]
+    public void Egress_to_an_allowed_host_pins_its_sorted_addresses()
+    {
+        var (execution, runtime) = EgressPair("PyPI.org");
+        Assert.Equal(["PyPI.org"], Admission.HostsToResolve(execution, runtime));
+        var resolved = new Dictionary<string, IReadOnlyList<IPAddress>>
+        {
+            ["PyPI.org"] = [IPAddress.Parse("151.101.64.223"), IPAddress.Parse("151.101.0.223"), IPAddress.Parse("::ffff:151.101.0.223")],
+        };
+
+        var result = Admission.Admit(execution, runtime, Options, resolved);
+
+        Assert.True(result.IsAdmitted, result.Message);
+        var pinned = Assert.Single(result.Egress);
+        Assert.Equal("pypi.org", pinned.Host);
+        Assert.Equal(["151.101.0.223", "151.101.64.223"], pinned.Addresses.Select(a => a.ToString()));
+    }
+
+    [Fact]
+    public void Egress_host_outside_the_runtime_allow_list_is_rejected_and_not_resolved()
+    {
+        var (execution, runtime) = EgressPair("evil.example");
+
+        Assert.Empty(Admission.HostsToResolve(execution, runtime));
+        Assert.Equal("spec.network.allowedHosts evil.example is not in the allow-list of the runtime python",
+            Assert.Single(Admission.Admit(execution, runtime, Options, new Dictionary<string, IReadOnlyList<IPAddress>>()).Errors));
+    }
+
+    [Theory]
+    [InlineData("169.254.169.254")]
+    [InlineData("169.254.0.1")]
+    [InlineData("127.0.0.1")]
+    [InlineData("0.0.0.0")]
+    [InlineData("224.0.0.1")]
+    [InlineData("::1")]
+    [InlineData("fe80::1")]
+    [InlineData("::ffff:169.254.169.254")]
+    public void A_host_resolving_to_a_link_local_or_loopback_address_is_rejected(string address)
+    {
+        var (execution, runtime) = EgressPair("metadata.example");
+        var resolved = new Dictionary<string, IReadOnlyList<IPAddress>>
+        {
+            ["metadata.example"] = [IPAddress.Parse("93.184.216.34"), IPAddress.Parse(address)],
+        };
+
+        var error = Assert.Single(Admission.Admit(execution, runtime, Options, resolved).Errors);
+
+        Assert.StartsWith("spec.network.allowedHosts metadata.example resolves to ", error, StringComparison.Ordinal);
+        Assert.Contains("never allowed", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_host_that_did_not_resolve_is_rejected()
+    {
+        var (execution, runtime) = EgressPair("pypi.org");
+
+        Assert.Equal("spec.network.allowedHosts pypi.org did not resolve to any address",
+            Assert.Single(Admission.Admit(execution, runtime, Options).Errors));
+    }
+
+    [Theory]
+    [InlineData("10.0.0.1", false)]
+    [InlineData("93.184.216.34", false)]
+    [InlineData("169.254.169.254", true)]
+    [InlineData("fd00:ec2::254", false)]
+    [InlineData("ff02::1", true)]
+    public void Forbidden_egress_addresses(string address, bool forbidden) =>
+        Assert.Equal(forbidden, Admission.IsForbiddenEgressAddress(IPAddress.Parse(address)));
+}
