@@ -4,6 +4,7 @@ using CodeExec.Testing.Emulator;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
+using WatchEventType = k8s.WatchEventType;
 using Microsoft.Extensions.Logging;
 
 namespace CodeExec.Testing.Kubelet;
@@ -238,11 +239,11 @@ public sealed class SimulatedKubelet : IAsyncDisposable
             Task writer = Task.CompletedTask;
             try
             {
-                var request = await ResolveVolumesAsync();
                 _status = new PodStatusModel(pod, Time.GetUtcNow(), kubelet._options.NodeIp, podIp);
                 writer = WriteStatusLoopAsync();
                 MarkDirty();
                 using var deadline = StartDeadline();
+                var request = await ResolveVolumesAsync();
                 var outcome = request is null
                     ? new PodRunOutcome(PodRunEnd.Stopped)
                     : await kubelet._runner.RunAsync(request, this, _stop.Token);
@@ -347,6 +348,12 @@ public sealed class SimulatedKubelet : IAsyncDisposable
                 }
 
                 kubelet._options.Logger.LogInformation("Pod {Namespace}/{Pod}: MountVolume.SetUp failed: {Missing}", Namespace, Name, missing);
+                foreach (var container in (pod.Spec.InitContainers ?? []).Concat(pod.Spec.Containers ?? []))
+                {
+                    _status!.Waiting(container.Name, "ContainerCreating", $"MountVolume.SetUp failed: {missing}");
+                }
+
+                MarkDirty();
                 try
                 {
                     await Task.Delay(kubelet._options.RetryInterval, Time, _stop.Token);
