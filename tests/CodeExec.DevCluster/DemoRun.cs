@@ -46,6 +46,11 @@ internal sealed class DemoRun(DevClusterOptions options, TextWriter output, Time
             await output.WriteLineAsync("interrupted");
             return 1;
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await output.WriteLineAsync($"codeexec-devcluster: the dev cluster failed: {e}");
+            return 2;
+        }
         finally
         {
             TryDelete(workDirectory);
@@ -60,7 +65,11 @@ internal sealed class DemoRun(DevClusterOptions options, TextWriter output, Time
         var build = OperatorBuild.Stage(Path.Combine(workDirectory, "operator"));
 
         var emulatorOptions = new EmulatorOptions { LoadRepositoryCrds = false };
-        emulatorOptions.CrdPaths.Add(layout.Crds);
+        foreach (var crdFile in layout.CrdFiles())
+        {
+            emulatorOptions.CrdPaths.Add(crdFile);
+        }
+
         await using var emulator = await KubernetesEmulator.StartAsync(emulatorOptions, cancellationToken);
         var kubeconfig = Path.Combine(workDirectory, "kubeconfig");
         Kubeconfig.Write(kubeconfig, emulator.BaseUri, Namespace);

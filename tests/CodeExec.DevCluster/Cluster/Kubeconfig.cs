@@ -8,6 +8,12 @@ public static class Kubeconfig
     /// <summary>The cluster, user and context name in the written file.</summary>
     public const string ContextName = "codeexec-devcluster";
 
+    /// <summary>
+    /// The bearer token in the written file. The emulator does not authenticate, but KubernetesClient refuses a
+    /// kubeconfig user without any credentials.
+    /// </summary>
+    public const string Token = "codeexec-devcluster";
+
     /// <summary>Writes a kubeconfig at <paramref name="path"/> whose current context talks to <paramref name="server"/>.</summary>
     public static void Write(string path, Uri server, string defaultNamespace = "default")
     {
@@ -22,7 +28,8 @@ public static class Kubeconfig
                 server: {address}
             users:
             - name: {ContextName}
-              user: {"{}"}
+              user:
+                token: {Token}
             contexts:
             - name: {ContextName}
               context:

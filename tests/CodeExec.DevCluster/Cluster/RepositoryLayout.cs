@@ -7,6 +7,14 @@ public sealed record RepositoryLayout(string Root)
     /// <summary>The generated CustomResourceDefinitions.</summary>
     public string Crds => Path.Combine(Root, "crds");
 
+    /// <summary>
+    /// The CustomResourceDefinition files of <see cref="Crds"/>. The folder also holds a kustomization.yaml, which is
+    /// not a CRD, so only files declaring <c>kind: CustomResourceDefinition</c> are taken.
+    /// </summary>
+    public IReadOnlyList<string> CrdFiles() =>
+        [.. Directory.EnumerateFiles(Crds, "*.yaml").Order(StringComparer.Ordinal)
+            .Where(file => File.ReadLines(file).Any(line => line.Trim() == "kind: CustomResourceDefinition"))];
+
     /// <summary>The sample manifests (runtimes in its <c>runtimes</c> sub-folder).</summary>
     public string Samples => Path.Combine(Root, "config", "samples");
 
