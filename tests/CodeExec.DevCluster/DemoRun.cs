@@ -89,7 +89,7 @@ internal sealed class DemoRun(DevClusterOptions options, TextWriter output, Time
             new PodRunnerOptions { WorkDirectory = Path.Combine(workDirectory, "kubelet"), Logger = kubeletLogger, PodPidsLimit = 1024 }, gvisor);
         await using var node = await SimulatedNode.StartAsync(client, emulator.Logs, runner, new KubeletOptions { Logger = kubeletLogger });
 
-        await using var codeexecOperator = await InProcessOperator.StartAsync(kubeconfig, build.CollectorCommand,
+        await using var codeexecOperator = await InProcessOperator.StartAsync(kubeconfig, build.CollectorCommand, CollectorSettings,
             minimumLogLevel: options.Verbose ? "Information" : "Warning", cancellationToken: cancellationToken);
         await Say($"operator started in this process (kubeconfig {kubeconfig}); collector: {string.Join(' ', build.CollectorCommand)}");
 
@@ -142,6 +142,16 @@ internal sealed class DemoRun(DevClusterOptions options, TextWriter output, Time
             await output.WriteLineAsync("stopping the dev cluster");
         }
     }
+
+    /// <summary>
+    /// The dev cluster's collector is <c>dotnet codeexec-operator.dll</c>, which JIT-compiles at start; under the
+    /// production collector CPU limit (100m) that takes seconds in a sandbox, so it gets a whole CPU here.
+    /// </summary>
+    private static readonly Dictionary<string, string> CollectorSettings = new(StringComparer.Ordinal)
+    {
+        ["Operator:Sandbox:CollectorCpu"] = "1",
+        ["Operator:Sandbox:CollectorMemory"] = "256Mi",
+    };
 
     /// <summary>The folders standing in for images in gVisor mode: /usr, /etc, the staged operator, and the .NET install when elsewhere.</summary>
     private static IReadOnlyList<string> ImageHostPaths(OperatorBuild build)
