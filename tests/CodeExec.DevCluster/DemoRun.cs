@@ -131,7 +131,9 @@ internal sealed class DemoRun(DevClusterOptions options, TextWriter output, Time
               export KUBECONFIG={kubeconfig}
               kubectl get cx
               kubectl get cx hello-python -o jsonpath='{"{.status.stdout}"}'
-              kubectl apply -f config/samples/hello-python.yaml   # after deleting it, or under a new name
+              kubectl delete cx hello-python && kubectl create --validate=false -f config/samples/hello-python.yaml
+            The emulator serves no OpenAPI document (hence --validate=false) and no server-side tables, so
+            `kubectl get cx` shows NAME and AGE only, not the CRD's printer columns; use -o yaml or -o jsonpath.
             """);
         try
         {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using CodeExec.DevCluster;
 
 DevClusterOptions options;
@@ -17,11 +18,15 @@ if (options.Help)
     return 0;
 }
 
+// Ctrl+C and SIGTERM stop the run cleanly: sandboxes killed, the operator stopped, the work folder removed.
 using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    stop.Cancel();
-};
+using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
 return await new DemoRun(options, Console.Out, TimeProvider.System).RunAsync(stop.Token);
+
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stop.Cancel();
+}

@@ -1,6 +1,8 @@
 using System.Globalization;
 using CodeExec.Operator.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace CodeExec.DevCluster.Cluster;
 
@@ -40,7 +42,7 @@ public sealed class InProcessOperator : IAsyncDisposable
             args.Add($"--{key}={value}");
         }
 
-        var host = OperatorHost.Build([.. args]);
+        var host = OperatorHost.Build([.. args], builder => builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>());
         try
         {
             await host.StartAsync(cancellationToken);
