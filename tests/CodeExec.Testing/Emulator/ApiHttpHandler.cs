@@ -273,7 +273,11 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
             if (nextToken is not null)
             {
                 writer.WriteString("continue", nextToken);
-                writer.WriteNumber("remainingItemCount", remaining!.Value);
+                if (labels is null && fields is null)
+                {
+                    // With a selector the API server cannot count what is left, and says nothing.
+                    writer.WriteNumber("remainingItemCount", remaining!.Value);
+                }
             }
 
             writer.WriteEndObject();
@@ -517,7 +521,13 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
             var manager = (string?)query["fieldManager"];
             if (string.IsNullOrEmpty(manager))
             {
-                throw ApiStatusException.BadRequest("PATCH /apply requires fieldManager");
+                throw new ApiStatusException(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+                    new JsonObject
+                    {
+                        ["group"] = "meta.k8s.io",
+                        ["kind"] = "PatchOptions",
+                        ["causes"] = new JsonArray(new JsonObject { ["reason"] = "FieldValueRequired", ["message"] = "Required value: is required for apply patch", ["field"] = "fieldManager" }),
+                    });
             }
 
             var applied = YamlJson.ParseJsonOrYaml(text) as JsonObject ?? throw ApiStatusException.BadRequest("apply patch must be an object");

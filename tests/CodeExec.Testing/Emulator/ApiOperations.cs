@@ -282,13 +282,14 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
             var current = store.Get(type.StorageKey, @namespace ?? "", name) ?? throw ApiStatusException.NotFound(type, name);
             if (request.PreconditionUid is { } uid && uid != current.Uid)
             {
-                throw ApiStatusException.Conflict(type, name, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {current.Uid}");
+                throw PreconditionFailed(type, name,
+                    $"the UID in the precondition ({uid}) does not match the UID in record ({current.Uid}). The object might have been deleted and then recreated");
             }
 
             if (request.PreconditionResourceVersion is { } rv && rv != current.ResourceVersion.ToString(CultureInfo.InvariantCulture))
             {
-                throw ApiStatusException.Conflict(type, name,
-                    $"Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {current.ResourceVersion}");
+                throw PreconditionFailed(type, name,
+                    $"the ResourceVersion in the precondition ({rv}) does not match the ResourceVersion in record ({current.ResourceVersion}). The object might have been modified");
             }
 
             if (context.DryRun)
@@ -403,6 +404,20 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
 
         var grace = request.GracePeriodSeconds ?? ObjectMeta.GetLong(pod.Object["spec"] as JsonObject, "terminationGracePeriodSeconds") ?? 30;
         return grace <= 0 ? null : grace;
+    }
+
+    /// <summary>A failed delete precondition: 409 Conflict naming the Kind (not the resource), as the API server words it.</summary>
+    private static ApiStatusException PreconditionFailed(ResourceType type, string name, string why)
+    {
+        var kind = type.Group.Length == 0 ? type.Kind : type.Kind + "." + type.Group;
+        var details = new JsonObject { ["name"] = name };
+        if (type.Group.Length > 0)
+        {
+            details["group"] = type.Group;
+        }
+
+        details["kind"] = type.Kind;
+        return new ApiStatusException(409, "Conflict", $"Operation cannot be fulfilled on {kind} \"{name}\": {why}", details);
     }
 
     private static void BumpGenerationOnDelete(ResourceType type, StoredObject current, JsonObject metadata)

@@ -77,7 +77,7 @@ public sealed class KubernetesEmulator : IAsyncDisposable
 
         foreach (var file in CrdFiles(options))
         {
-            LoadCrds(operations, File.ReadAllText(file), file);
+            LoadCrds(operations, File.ReadAllText(file));
         }
 
         var builder = WebApplication.CreateSlimBuilder();
@@ -101,7 +101,7 @@ public sealed class KubernetesEmulator : IAsyncDisposable
     public Kubernetes CreateClient() => new(ClientConfiguration);
 
     /// <summary>Registers the CustomResourceDefinitions in a YAML text (one or more documents), as <c>kubectl apply</c> of CRD files would.</summary>
-    public void LoadCrdYaml(string yaml) => LoadCrds(_operations, yaml, "yaml");
+    public void LoadCrdYaml(string yaml) => LoadCrds(_operations, yaml);
 
     public async ValueTask DisposeAsync()
     {
@@ -111,13 +111,14 @@ public sealed class KubernetesEmulator : IAsyncDisposable
         await _garbageCollector.DisposeAsync();
     }
 
-    private static void LoadCrds(ApiOperations operations, string yaml, string source)
+    private static void LoadCrds(ApiOperations operations, string yaml)
     {
         foreach (var document in YamlJson.ParseDocuments(yaml).OfType<JsonObject>())
         {
             if (ObjectMeta.GetString(document, "kind") != "CustomResourceDefinition")
             {
-                throw new InvalidOperationException($"{source}: expected CustomResourceDefinition documents, found kind {ObjectMeta.GetString(document, "kind")}");
+                // A kustomization.yaml or other manifest next to the CRDs: not a resource definition.
+                continue;
             }
 
             operations.Create(operations.Registry.CustomResourceDefinitions, null, document, new WriteContext("kube-apiserver", DryRun: false));

@@ -120,9 +120,22 @@ internal static class ManagedFields
         if (mine is not null)
         {
             var ownedByOthers = entries.Where(e => e != mine).SelectMany(e => e.Fields).ToHashSet();
-            foreach (var path in mine.Fields.Where(f => !appliedLeaves.ContainsKey(f) && !ownedByOthers.Contains(f)).OrderByDescending(p => p.Length))
+            var dropped = mine.Fields.Where(f => !appliedLeaves.ContainsKey(f) && !ownedByOthers.Contains(f)).ToList();
+            var mapMarkers = dropped.Where(IsMapMarker).ToList();
+
+            // Whole list items first (their own "." entry), then fields; a map goes last, and only when nothing is left in it.
+            foreach (var path in dropped.Except(mapMarkers).OrderBy(p => p.Length))
             {
                 RemovePath(result, path.Split(Separator));
+            }
+
+            foreach (var path in mapMarkers.OrderByDescending(p => p.Length))
+            {
+                var segments = path.Split(Separator)[..^1];
+                if (Resolve(result, segments) is JsonObject { Count: 0 })
+                {
+                    RemovePath(result, segments);
+                }
             }
         }
         else
@@ -231,6 +244,11 @@ internal static class ManagedFields
         switch (value)
         {
             case JsonObject { Count: > 0 } obj:
+                if (!path.EndsWith(Separator + ".", StringComparison.Ordinal) && fieldPath.Count > 0 && !IsListItem(path))
+                {
+                    result[path + Separator + "."] = "";
+                }
+
                 foreach (var (key, child) in obj)
                 {
                     var childSchema = schema?["properties"]?[key] as JsonObject ?? schema?["additionalProperties"] as JsonObject;
@@ -266,6 +284,9 @@ internal static class ManagedFields
                 break;
         }
     }
+
+    /// <summary>True for the path of a keyed list item (its "." entry is written by the list code).</summary>
+    private static bool IsListItem(string path) => path[(path.LastIndexOf(Separator) + 1)..].StartsWith("k:", StringComparison.Ordinal);
 
     private static ListShape ShapeOf(List<string> fieldPath, JsonObject? schema)
     {
@@ -363,8 +384,28 @@ internal static class ManagedFields
         return result;
     }
 
+    private static bool IsMapMarker(string path) =>
+        path.EndsWith(Separator + ".", StringComparison.Ordinal) && !IsListItem(path[..^2]);
+
+    private static JsonNode? Resolve(JsonNode? node, string[] segments)
+    {
+        foreach (var segment in segments)
+        {
+            node = (segment[..2], node) switch
+            {
+                ("f:", JsonObject obj) => obj[segment[2..]],
+                ("k:", JsonArray list) => list.OfType<JsonObject>().FirstOrDefault(r => "k:" + KeyOf(r, segment) == segment),
+                _ => null,
+            };
+        }
+
+        return node;
+    }
+
     private static void RemovePath(JsonNode? node, string[] segments)
     {
+        JsonObject? parent = null;
+        string? parentKey = null;
         for (var i = 0; i < segments.Length && node is not null; i++)
         {
             var segment = segments[i];
@@ -378,6 +419,7 @@ internal static class ManagedFields
                         return;
                     }
 
+                    (parent, parentKey) = (obj, segment[2..]);
                     node = obj[segment[2..]];
                     break;
                 case ("v:", JsonArray array):
@@ -386,6 +428,7 @@ internal static class ManagedFields
                     if (found is not null)
                     {
                         array.Remove(found);
+                        RemoveIfEmpty(array, parent, parentKey);
                     }
 
                     return;
@@ -399,6 +442,7 @@ internal static class ManagedFields
                     if (last)
                     {
                         list.Remove(item);
+                        RemoveIfEmpty(list, parent, parentKey);
                         return;
                     }
 
@@ -407,6 +451,15 @@ internal static class ManagedFields
                 default:
                     return;
             }
+        }
+    }
+
+    /// <summary>A list whose last item a manager gave up is removed, as structured-merge-diff does.</summary>
+    private static void RemoveIfEmpty(JsonArray list, JsonObject? parent, string? key)
+    {
+        if (list.Count == 0 && parent is not null && key is not null)
+        {
+            parent.Remove(key);
         }
     }
 

@@ -54,7 +54,10 @@ internal static class ObjectMeta
         obj?[key] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
     public static long? GetLong(JsonObject? obj, string key) =>
-        obj?[key] is JsonValue value && value.TryGetValue<long>(out var number) ? number : null;
+        obj?[key] is JsonValue value && value.GetValueKind() == System.Text.Json.JsonValueKind.Number
+            && long.TryParse(value.ToJsonString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var number)
+            ? number
+            : null;
 
     /// <summary>Kubernetes' metav1.Time format: RFC 3339, UTC, whole seconds.</summary>
     public static string Timestamp(DateTimeOffset time) =>

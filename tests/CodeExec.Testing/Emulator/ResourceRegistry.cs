@@ -95,7 +95,7 @@ internal sealed class ResourceRegistry
             var type = new ResourceType(group, versionName, plural, kind, singular, namespaced,
                 HasStatus: subresources?["status"] is not null,
                 TracksGeneration: true,
-                ReturnsDeletedObject: true,
+                ReturnsDeletedObject: false,
                 AllowUnconditionalUpdate: false,
                 IsCustom: true,
                 shortNames, categories,
