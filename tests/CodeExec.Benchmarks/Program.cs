@@ -23,4 +23,6 @@ Console.WriteLine($"  read log + delete    median {Ms(result.LogAndDelete.Median
 Console.WriteLine($"memory                 managed heap {result.ManagedHeapBytes / 1024 / 1024} MiB after run, "
     + $"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024} MiB, "
     + $"allocated {result.AllocatedBytes / 1024 / 1024} MiB in all");
+Console.WriteLine($"API alone              {result.ApiOnlyThroughput.ToString("0", CultureInfo.InvariantCulture)} create+read+delete/s on a fresh emulator with no node (the emulator's share)");
+Console.WriteLine($"machine load           {File.ReadAllText("/proc/loadavg").Trim()} (load average: figures scale with the share of the cores this run got)");
 Console.WriteLine($"GC collections         gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}");

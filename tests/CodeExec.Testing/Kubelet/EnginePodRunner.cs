@@ -50,20 +50,16 @@ internal sealed class EnginePodRunner(IContainerEngine engine, TimeProvider time
         {
             foreach (var init in initContainers)
             {
-                var started = await StartAsync(sandbox, init, observer, stop);
-                if (started is null)
-                {
-                    await WaitForStopAsync(stop);
-                }
-
-                reports.Add(ReportExitAsync(init.Name, started!, observer));
+                // An init container whose image cannot be pulled blocks the pod until it is stopped.
+                var started = await StartAsync(sandbox, init, observer, stop) ?? await WaitForStopAsync(stop);
+                reports.Add(ReportExitAsync(init.Name, started, observer));
                 if (init.RestartPolicy == "Always")
                 {
-                    sidecars.Add(started!);
+                    sidecars.Add(started);
                     continue;
                 }
 
-                var exit = await started!.Exit.WaitAsync(stop);
+                var exit = await started.Exit.WaitAsync(stop);
                 if (exit.ExitCode != 0)
                 {
                     await StopAllAsync(sidecars, grace);
@@ -107,6 +103,20 @@ internal sealed class EnginePodRunner(IContainerEngine engine, TimeProvider time
             await StopAllAsync(sidecars, grace);
             await Task.WhenAll(reports);
             return new PodRunOutcome(PodRunEnd.Stopped);
+        }
+        catch (UnsupportedPodException e)
+        {
+            // A container the engine could only refuse when starting it: stop what already runs.
+            await StopAllAsync(regular, grace);
+            await StopAllAsync(sidecars, grace);
+            await Task.WhenAll(reports);
+            return new PodRunOutcome(PodRunEnd.Unsupported, e.Message);
+        }
+        catch
+        {
+            await StopAllAsync(regular, TimeSpan.Zero);
+            await StopAllAsync(sidecars, TimeSpan.Zero);
+            throw;
         }
     }
 
@@ -170,8 +180,10 @@ internal sealed class EnginePodRunner(IContainerEngine engine, TimeProvider time
         }
     }
 
-    private static async Task WaitForStopAsync(CancellationToken stop)
+    /// <summary>Waits until the run is stopped, then throws <see cref="OperationCanceledException"/>: it never returns a container.</summary>
+    private static async Task<IRunningContainer> WaitForStopAsync(CancellationToken stop)
     {
         await Task.Delay(Timeout.Infinite, stop);
+        throw new OperationCanceledException(stop);
     }
 }

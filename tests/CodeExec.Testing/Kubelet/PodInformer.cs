@@ -7,9 +7,10 @@ namespace CodeExec.Testing.Kubelet;
 
 /// <summary>
 /// List-then-watch of all pods, as client-go's reflector does it: list, hand over the full set, then watch from the
-/// list's resourceVersion; on an ERROR event (410 Gone), a closed or failed watch, list again.
+/// list's resourceVersion; on an ERROR event (410 Gone), a closed or failed watch, list again. A field selector
+/// narrows the pods as the real components do (kubelet: <c>spec.nodeName=&lt;node&gt;</c>; scheduler: <c>spec.nodeName=</c>).
 /// </summary>
-internal sealed class PodInformer(IKubernetes client, ILogger logger, Action<IList<V1Pod>> onList, Action<WatchEventType, V1Pod> onEvent)
+internal sealed class PodInformer(IKubernetes client, ILogger logger, string? fieldSelector, Action<IList<V1Pod>> onList, Action<WatchEventType, V1Pod> onEvent)
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(200);
 
@@ -19,7 +20,7 @@ internal sealed class PodInformer(IKubernetes client, ILogger logger, Action<ILi
         {
             try
             {
-                var list = await client.CoreV1.ListPodForAllNamespacesAsync(cancellationToken: cancellationToken);
+                var list = await client.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: fieldSelector, cancellationToken: cancellationToken);
                 onList(list.Items);
                 var resourceVersion = list.Metadata.ResourceVersion;
                 while (!cancellationToken.IsCancellationRequested && resourceVersion is not null)
@@ -51,7 +52,7 @@ internal sealed class PodInformer(IKubernetes client, ILogger logger, Action<ILi
     {
         Exception? failure = null;
         var events = client.CoreV1.WatchListPodForAllNamespacesAsync(
-            allowWatchBookmarks: true, resourceVersion: resourceVersion, timeoutSeconds: 300, onError: e => failure = e, cancellationToken: cancellationToken);
+            allowWatchBookmarks: true, fieldSelector: fieldSelector, resourceVersion: resourceVersion, timeoutSeconds: 300, onError: e => failure = e, cancellationToken: cancellationToken);
         await foreach (var (type, pod) in events)
         {
             if (type == WatchEventType.Error)

@@ -1,8 +1,5 @@
-using System.Runtime.CompilerServices;
 using CodeExec.Testing.Emulator;
 using k8s.Models;
-
-[assembly: InternalsVisibleTo("CodeExec.Testing.Tests")]
 
 namespace CodeExec.Testing.Kubelet;
 

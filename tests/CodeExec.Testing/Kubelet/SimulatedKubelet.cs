@@ -41,7 +41,7 @@ public sealed class SimulatedKubelet : IAsyncDisposable
     /// <summary>Starts watching pods. Returns once the watch loop runs.</summary>
     public Task StartAsync()
     {
-        var informer = new PodInformer(_client, _options.Logger, OnList, OnEvent);
+        var informer = new PodInformer(_client, _options.Logger, "spec.nodeName=" + _options.NodeName, OnList, OnEvent);
         _informer = Task.Run(() => informer.RunAsync(_shutdown.Token));
         return Task.CompletedTask;
     }
@@ -175,6 +175,7 @@ public sealed class SimulatedKubelet : IAsyncDisposable
         private string? _stopMessage;
         private bool _statusWriterDone;
         private bool _disposed;
+        private string? _lastWritten;
 
         public string Uid => pod.Metadata.Uid;
 
@@ -405,6 +406,12 @@ public sealed class SimulatedKubelet : IAsyncDisposable
         private async Task<bool> WriteStatusAsync(V1PodStatus status)
         {
             var body = KubernetesJson.Serialize(new V1Pod { Status = status });
+            if (body == _lastWritten)
+            {
+                return true;
+            }
+
+            _lastWritten = body;
             for (var attempt = 0; ; attempt++)
             {
                 try

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace CodeExec.Testing.Kubelet;
 
 /// <summary>
-/// A scheduler for the one simulated node, as an ordinary API client: it watches pods and binds each unbound pod to
+/// A scheduler for the one simulated node, as an ordinary API client: it watches unbound pods (<c>spec.nodeName=</c>) and binds each to
 /// the node through the pods/binding subresource. A pod whose runtimeClassName names no RuntimeClass stays Pending
 /// with condition PodScheduled=False, reason Unschedulable; it is retried until the RuntimeClass appears.
 /// </summary>
@@ -31,7 +31,7 @@ public sealed class SimulatedScheduler : IAsyncDisposable
     /// <summary>Starts watching pods.</summary>
     public Task StartAsync()
     {
-        var informer = new PodInformer(_client, _options.Logger, OnList, OnEvent);
+        var informer = new PodInformer(_client, _options.Logger, "spec.nodeName=", OnList, OnEvent);
         _informer = Task.Run(() => informer.RunAsync(_shutdown.Token));
         _retries = Task.Run(RetryLoopAsync);
         return Task.CompletedTask;

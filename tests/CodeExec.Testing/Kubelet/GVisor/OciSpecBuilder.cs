@@ -5,7 +5,7 @@ using k8s.Models;
 namespace CodeExec.Testing.Kubelet.GVisor;
 
 /// <summary>Where a volume of the pod lives for one container: a host folder bound in, or a tmpfs inside the sandbox.</summary>
-internal abstract record VolumeBinding
+public abstract record VolumeBinding
 {
     /// <summary>A host folder (ConfigMap/Secret files, or an emptyDir shared by several containers).</summary>
     public sealed record HostFolder(string Path) : VolumeBinding;
@@ -15,14 +15,14 @@ internal abstract record VolumeBinding
 }
 
 /// <summary>The limits of one container's sandbox, applied through its own cgroup.</summary>
-internal sealed record SandboxLimits(long? MemoryBytes, long? CpuMillis);
+public sealed record SandboxLimits(long? MemoryBytes, long? CpuMillis);
 
 /// <summary>
 /// Turns one container of a pod into an OCI runtime spec (config.json) for <c>runsc run</c>: a pure function of the
 /// pod, the volume bindings and the image host paths. Every field it cannot honour is refused with
 /// <see cref="UnsupportedPodException"/>; the README in this folder has the field-by-field table.
 /// </summary>
-internal static class OciSpecBuilder
+public static class OciSpecBuilder
 {
     public const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 

@@ -8,7 +8,7 @@ namespace CodeExec.Testing.Kubelet.LocalProcess;
 /// rewritten to the host folder of the volume. "/code/main.py" and "&gt;/codeexec/out/stdout" inside a shell script
 /// are rewritten; "/codex" and "/usr/tmp" are not. Paths the program computes at run time are not rewritten.
 /// </summary>
-internal sealed class MountPathRewriter
+public sealed class MountPathRewriter
 {
     private readonly Dictionary<string, string> _hostPaths;
     private readonly Regex? _pattern;
