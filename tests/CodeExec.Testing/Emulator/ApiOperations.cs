@@ -93,7 +93,7 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
             PrepareCrd(body);
         }
 
-        if (!context.IsApply)
+        if (!context.IsApply && options.TrackUpdateManagedFields)
         {
             ManagedFields.RecordUpdate(body, null, context.Manager, type.ApiVersion, now, subresource: null, type.Schema);
         }
@@ -248,7 +248,7 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
             ObjectMeta.Metadata(next)["managedFields"] = managedFields.DeepClone();
         }
 
-        if (!context.IsApply)
+        if (!context.IsApply && options.TrackUpdateManagedFields)
         {
             ManagedFields.RecordUpdate(next, current.Object, context.Manager, type.ApiVersion, time.GetUtcNow(), subresource, type.Schema);
         }

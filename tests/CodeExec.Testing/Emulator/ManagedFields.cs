@@ -44,16 +44,23 @@ internal static class ManagedFields
     /// <summary>Records an Update by <paramref name="manager"/>: it now owns the fields it changed; no one owns removed fields.</summary>
     public static void RecordUpdate(JsonObject next, JsonObject? previous, string manager, string apiVersion, DateTimeOffset now, string? subresource, JsonObject? schema = null)
     {
-        var after = Flatten(next, schema);
-        var before = previous is null ? [] : Flatten(previous, schema);
-        var changed = after.Where(p => !before.TryGetValue(p.Key, out var old) || old != p.Value).Select(p => p.Key).ToHashSet();
-        var removed = before.Keys.Where(k => !after.ContainsKey(k)).ToHashSet();
+        var changed = new HashSet<string>(StringComparer.Ordinal);
+        var removed = new HashSet<string>(StringComparer.Ordinal);
+        if (previous is null)
+        {
+            changed.UnionWith(Flatten(next, schema).Keys);
+        }
+        else
+        {
+            Diff(next, previous, schema, changed, removed);
+        }
+
         if (changed.Count == 0 && removed.Count == 0)
         {
             return;
         }
 
-        var entries = ReadEntries(next);
+        var entries = ReadEntries(previous ?? next);
         foreach (var entry in entries)
         {
             entry.Fields.ExceptWith(changed);
@@ -208,6 +215,78 @@ internal static class ManagedFields
 
     private static string DisplayPath(string path) =>
         string.Concat(path.Split(Separator).Where(s => s != ".").Select(s => s.StartsWith("f:", StringComparison.Ordinal) ? "." + s[2..] : "[" + s[2..] + "]"));
+
+    /// <summary>
+    /// The owned paths that differ between two versions, found by walking only the members that changed (the common
+    /// case, a status or one-field update, touches a small part of a large object).
+    /// </summary>
+    private static void Diff(JsonObject next, JsonObject previous, JsonObject? schema, HashSet<string> changed, HashSet<string> removed)
+    {
+        foreach (var key in next.Select(p => p.Key).Union(previous.Select(p => p.Key)))
+        {
+            if (key is "apiVersion" or "kind")
+            {
+                continue;
+            }
+
+            var a = next[key];
+            var b = previous[key];
+            if (JsonNode.DeepEquals(a, b))
+            {
+                continue;
+            }
+
+            if (key == "metadata" && a is JsonObject metaNext && b is JsonObject metaPrevious)
+            {
+                foreach (var metaKey in metaNext.Select(p => p.Key).Union(metaPrevious.Select(p => p.Key)).Where(k => !StrippedMetadata.Contains(k)))
+                {
+                    if (!JsonNode.DeepEquals(metaNext[metaKey], metaPrevious[metaKey]))
+                    {
+                        DiffValue(metaNext[metaKey], metaPrevious[metaKey], metaNext.ContainsKey(metaKey), metaPrevious.ContainsKey(metaKey),
+                            "f:metadata" + Separator + "f:" + metaKey, ["metadata", metaKey], null, changed, removed);
+                    }
+                }
+
+                continue;
+            }
+
+            DiffValue(a, b, next.ContainsKey(key), previous.ContainsKey(key), "f:" + key, [key], schema?["properties"]?[key] as JsonObject, changed, removed);
+        }
+    }
+
+    private static void DiffValue(JsonNode? a, JsonNode? b, bool inNext, bool inPrevious, string path, List<string> fieldPath, JsonObject? schema,
+        HashSet<string> changed, HashSet<string> removed)
+    {
+        if (a is JsonObject objectA && b is JsonObject objectB && objectA.Count > 0 && objectB.Count > 0)
+        {
+            foreach (var key in objectA.Select(p => p.Key).Union(objectB.Select(p => p.Key)))
+            {
+                if (!JsonNode.DeepEquals(objectA[key], objectB[key]))
+                {
+                    var childSchema = schema?["properties"]?[key] as JsonObject ?? schema?["additionalProperties"] as JsonObject;
+                    DiffValue(objectA[key], objectB[key], objectA.ContainsKey(key), objectB.ContainsKey(key),
+                        path + Separator + "f:" + key, [.. fieldPath, key], childSchema, changed, removed);
+                }
+            }
+
+            return;
+        }
+
+        var after = new Dictionary<string, string>(StringComparer.Ordinal);
+        var before = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (inNext)
+        {
+            FlattenValue(a, path, fieldPath, schema, after);
+        }
+
+        if (inPrevious)
+        {
+            FlattenValue(b, path, fieldPath, schema, before);
+        }
+
+        changed.UnionWith(after.Where(p => !before.TryGetValue(p.Key, out var old) || old != p.Value).Select(p => p.Key));
+        removed.UnionWith(before.Keys.Where(k => !after.ContainsKey(k)));
+    }
 
     /// <summary>Every owned leaf of an object, as path to JSON value; system metadata, apiVersion and kind are left out.</summary>
     internal static Dictionary<string, string> Flatten(JsonObject obj, JsonObject? schema)
@@ -478,10 +557,20 @@ internal static class ManagedFields
         public HashSet<string> Fields { get; } = fields;
         public DateTimeOffset? Time { get; set; }
         public string? TimeText { get; init; }
+
+        public Entry Copy() => new(Manager, Operation, ApiVersion, Subresource, new HashSet<string>(Fields, StringComparer.Ordinal)) { Time = Time, TimeText = TimeText };
     }
+
+    /// <summary>Parsed entries of stored managedFields arrays (stored objects never change), so updates skip re-parsing.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<JsonArray, List<Entry>> ParsedEntries = new();
 
     private static List<Entry> ReadEntries(JsonObject obj)
     {
+        if (obj["metadata"]?["managedFields"] is JsonArray array && ParsedEntries.TryGetValue(array, out var parsed))
+        {
+            return [.. parsed.Select(e => e.Copy())];
+        }
+
         var result = new List<Entry>();
         foreach (var item in (obj["metadata"]?["managedFields"] as JsonArray ?? []).OfType<JsonObject>())
         {
@@ -564,6 +653,7 @@ internal static class ManagedFields
         else
         {
             metadata["managedFields"] = list;
+            ParsedEntries.AddOrUpdate(list, [.. entries.Where(e => e.Fields.Count > 0).Select(e => e.Copy())]);
         }
     }
 }
