@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.Versioning;
 using CodeExec.Api;
 using CodeExec.DevCluster.Cluster;
 using CodeExec.DevCluster.Reporting;
@@ -16,6 +17,7 @@ namespace CodeExec.DevCluster;
 /// or process mode), the real operator against a kubeconfig for the emulator, then the samples, their results, and
 /// (with --keep) a cluster left up for kubectl until Ctrl+C.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal sealed class DemoRun(DevClusterOptions options, TextWriter output, TimeProvider time)
 {
     private const string Namespace = "default";

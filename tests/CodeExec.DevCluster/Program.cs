@@ -18,6 +18,12 @@ if (options.Help)
     return 0;
 }
 
+if (!OperatingSystem.IsLinux())
+{
+    await Console.Error.WriteLineAsync("codeexec-devcluster runs Linux sandboxes (runsc or local processes) and needs Linux");
+    return 2;
+}
+
 // Ctrl+C and SIGTERM stop the run cleanly: sandboxes killed, the operator stopped, the work folder removed.
 using var stop = new CancellationTokenSource();
 using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);

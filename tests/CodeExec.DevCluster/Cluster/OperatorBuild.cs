@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.Versioning;
 
 namespace CodeExec.DevCluster.Cluster;
 
@@ -9,6 +10,7 @@ namespace CodeExec.DevCluster.Cluster;
 /// </summary>
 /// <param name="DotnetHost">Absolute path of the real <c>dotnet</c> executable (symbolic links resolved).</param>
 /// <param name="Directory">The world-readable copy of the operator's build output.</param>
+[SupportedOSPlatform("linux")]
 public sealed record OperatorBuild(string DotnetHost, string Directory)
 {
     /// <summary>The operator's assembly file name.</summary>
