@@ -91,6 +91,19 @@ internal sealed class DemoRun(DevClusterOptions options, TextWriter output, Time
             new PodRunnerOptions { WorkDirectory = Path.Combine(workDirectory, "kubelet"), Logger = kubeletLogger, PodPidsLimit = 1024 }, gvisor);
         await using var node = await SimulatedNode.StartAsync(client, emulator.Logs, runner, new KubeletOptions { Logger = kubeletLogger });
 
+        if (options.ClusterOnly)
+        {
+            await output.WriteLineAsync($"""
+
+                The cluster (without operator) stays up until Ctrl+C. Run an operator against it, for example:
+                  export KUBECONFIG={kubeconfig}
+                  dotnet run --project src/CodeExec.Operator -- {string.Join(' ', build.CollectorCommand.Select((part, i) => $"--Operator:Sandbox:CollectorCommand:{i}={part}"))}
+                  CODEEXEC_E2E_COLLECTOR_COMMAND="{string.Join(' ', build.CollectorCommand)}" dotnet test --project tests/CodeExec.E2E
+                """);
+            await WaitForStopAsync(cancellationToken);
+            return 0;
+        }
+
         await using var codeexecOperator = await InProcessOperator.StartAsync(kubeconfig, build.CollectorCommand, CollectorSettings,
             minimumLogLevel: options.Verbose ? "Information" : "Warning", cancellationToken: cancellationToken);
         await Say($"operator started in this process (kubeconfig {kubeconfig}); collector: {string.Join(' ', build.CollectorCommand)}");
@@ -137,6 +150,11 @@ internal sealed class DemoRun(DevClusterOptions options, TextWriter output, Time
             The emulator serves no OpenAPI document (hence --validate=false) and no server-side tables, so
             `kubectl get cx` shows NAME and AGE only, not the CRD's printer columns; use -o yaml or -o jsonpath.
             """);
+        await WaitForStopAsync(cancellationToken);
+    }
+
+    private async Task WaitForStopAsync(CancellationToken cancellationToken)
+    {
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken);

@@ -11,6 +11,8 @@ internal sealed record DevClusterOptions
 
         Options:
           --keep              leave the cluster running after the samples and print the KUBECONFIG to use; Ctrl+C stops it
+          --cluster-only      start only the emulator and the simulated node (no operator, no samples), print the KUBECONFIG
+                              and the collector command for an operator started elsewhere (make run, the E2E tests); Ctrl+C stops it
           --mode MODE         auto (default: gvisor when runsc is installed and running as root, else process), gvisor, process
           --timeout SECONDS   how long to wait for every sample to finish (default 90)
           --verbose           show the operator's and the kubelet's logs
@@ -20,6 +22,8 @@ internal sealed record DevClusterOptions
         """;
 
     public bool Keep { get; init; }
+
+    public bool ClusterOnly { get; init; }
 
     public SandboxMode? Mode { get; init; }
 
@@ -38,6 +42,7 @@ internal sealed record DevClusterOptions
             options = args[i] switch
             {
                 "--keep" => options with { Keep = true },
+                "--cluster-only" => options with { ClusterOnly = true },
                 "--verbose" or "-v" => options with { Verbose = true },
                 "--help" or "-h" => options with { Help = true },
                 "--mode" => options with { Mode = ParseMode(ValueAfter(args, ref i)) },
