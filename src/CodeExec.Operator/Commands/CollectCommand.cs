@@ -69,6 +69,9 @@ internal static class CollectCommand
             return UsageExitCode;
         }
 
+        // One line on stderr (outside the record) says the handler is in place; the decoder skips lines before the record.
+        await stderr.WriteLineAsync($"collect: waiting for SIGTERM to read {directory}");
+        await stderr.FlushAsync();
         await stop;
         var stdoutCapture = Capture(Path.Combine(directory, "stdout"), limit.Value);
         var stderrCapture = Capture(Path.Combine(directory, "stderr"), limit.Value);

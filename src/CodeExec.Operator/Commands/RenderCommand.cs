@@ -1,5 +1,7 @@
 using System.Net;
+using System.Text.Json.Serialization;
 using CodeExec.Api;
+using CodeExec.Api.Validation;
 using CodeExec.Operator.Reconciliation;
 using CodeExec.Operator.Sandbox;
 using k8s;
@@ -53,6 +55,8 @@ internal static class RenderCommand
         var execution = Load<CodeExecution>(await ReadFileAsync(parsed.ExecutionFile, "-f", cancellationToken), parsed.ExecutionFile, ApiConstants.CodeExecutionKind);
         var runtime = Load<CodeRuntime>(await ReadFileAsync(parsed.RuntimeFile, "--runtime", cancellationToken), parsed.RuntimeFile, ApiConstants.CodeRuntimeKind);
         var options = BindOptions(parsed.Settings);
+        Validate(parsed.ExecutionFile, CodeExecutionValidator.Validate(execution), "the API server would refuse the CodeExecution");
+        Validate(parsed.RuntimeFile, CodeRuntimeValidator.Validate(runtime), "the API server would refuse the CodeRuntime");
 
         if (string.IsNullOrEmpty(execution.Metadata.Name))
         {
@@ -74,6 +78,14 @@ internal static class RenderCommand
         var code = ResolvedCode.FromInline(execution) ?? await ReadCodeFileAsync(execution, parsed.CodeFile, cancellationToken);
         var children = SandboxRenderer.Render(new SandboxRequest(execution, runtime, admission.Limits!, code, admission.Egress), options);
         return string.Concat(children.InCreationOrder.Select(child => "---\n" + KubernetesYaml.Serialize(child).TrimEnd('\n') + "\n"));
+    }
+
+    private static void Validate(string path, IReadOnlyList<ValidationError> errors, string what)
+    {
+        if (errors.Count > 0)
+        {
+            throw new RenderInputException($"{path}: {what}:\n  " + string.Join("\n  ", errors));
+        }
     }
 
     private sealed record Arguments(
@@ -171,27 +183,22 @@ internal static class RenderCommand
     private static T Load<T>(string yaml, string path, string kind)
         where T : class, IKubernetesObject
     {
-        T? loaded;
         try
         {
-            loaded = KubernetesYaml.Deserialize<T>(yaml, strict: true);
+            // The kind first (leniently), so a wrong kind is named as such rather than as unknown fields.
+            var header = KubernetesYaml.Deserialize<TypeHeader>(yaml, strict: false)
+                ?? throw new RenderInputException($"{path}: the file is empty");
+            if (header.Kind != kind || header.ApiVersion != ApiConstants.ApiVersion)
+            {
+                throw new RenderInputException($"{path}: expected apiVersion {ApiConstants.ApiVersion} kind {kind}, found apiVersion {header.ApiVersion} kind {header.Kind}");
+            }
+
+            return KubernetesYaml.Deserialize<T>(yaml, strict: true);
         }
         catch (YamlException e)
         {
             throw new RenderInputException($"{path}: not a valid {kind} YAML document: {e.Message}{(e.InnerException is { } inner ? " (" + inner.Message + ")" : "")}");
         }
-
-        if (loaded is null)
-        {
-            throw new RenderInputException($"{path}: the file is empty");
-        }
-
-        if (loaded.Kind != kind || loaded.ApiVersion != ApiConstants.ApiVersion)
-        {
-            throw new RenderInputException($"{path}: expected apiVersion {ApiConstants.ApiVersion} kind {kind}, found apiVersion {loaded.ApiVersion} kind {loaded.Kind}");
-        }
-
-        return loaded;
     }
 
     private static SandboxOptions BindOptions(Dictionary<string, string?> settings)
@@ -205,6 +212,12 @@ internal static class RenderCommand
         catch (InvalidOperationException e)
         {
             throw new RenderInputException("--set: " + e.Message);
+        }
+
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new RenderInputException("--set: " + string.Join("; ", problems));
         }
 
         return options;
@@ -247,6 +260,16 @@ internal static class RenderCommand
 
         return new ResolvedCode(await ReadFileAsync(codeFile, "--code-file", cancellationToken), ResolvedCode.KindOf(execution));
     }
+}
+
+/// <summary>apiVersion and kind of a document, read before the document itself.</summary>
+internal sealed class TypeHeader : IKubernetesObject
+{
+    [JsonPropertyName("apiVersion")]
+    public string? ApiVersion { get; set; }
+
+    [JsonPropertyName("kind")]
+    public string? Kind { get; set; }
 }
 
 /// <summary>Input the render command cannot use; its message is printed on stderr.</summary>

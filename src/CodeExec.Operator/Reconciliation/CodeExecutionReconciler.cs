@@ -121,7 +121,8 @@ internal sealed class CodeExecutionReconciler(
             return queued;
         }
 
-        var children = SandboxRenderer.Render(new SandboxRequest(execution, runtime!, admission.Limits!, code, admission.Egress), Sandbox);
+        var request = new SandboxRequest(execution, runtime!, admission.Limits!, code, admission.Egress);
+        var children = SandboxRenderer.Render(request, Sandbox);
         foreach (var child in children.InCreationOrder)
         {
             // Sequential on purpose: the Pod is created only once its NetworkPolicy exists.
@@ -132,8 +133,7 @@ internal sealed class CodeExecutionReconciler(
             }
         }
 
-        var run = new SandboxRun(admission.RuntimeName!, runtime!.Spec.Image, children.Pod.Metadata.Name, code.Sha256);
-        await WritePodCreatedAsync(execution, run, cancellationToken);
+        await WritePodCreatedAsync(execution, SandboxRun.From(request), cancellationToken);
         return ReconcileResult.After(Sandbox.StartDeadline + TimeSpan.FromSeconds(1));
     }
 
@@ -143,6 +143,12 @@ internal sealed class CodeExecutionReconciler(
         var observation = PodOutcome.Observe(pod, now, Sandbox.StartDeadline);
         if (observation.IsFinished)
         {
+            if (!PodOutcome.IsOutputReady(pod) && pod.Metadata.DeletionTimestamp is null && !CollectorOverdue(pod, observation, now))
+            {
+                // The code has ended; the kubelet now stops the collector, which prints the record. Its status change wakes us.
+                return ReconcileResult.After(TimeSpan.FromSeconds(1));
+            }
+
             return await FinishAsync(execution, pod, observation, cancellationToken);
         }
 
@@ -171,15 +177,7 @@ internal sealed class CodeExecutionReconciler(
 
         if (execution.Status?.Phase != ExecutionPhase.Running)
         {
-            var status = CopyStatus(execution);
-            status.Phase = ExecutionPhase.Running;
-            status.Reason = null;
-            status.Message = observation.Message;
-            status.StartTime = observation.StartedAt ?? now.UtcDateTime;
-            status.ObservedGeneration = execution.Metadata.Generation;
-            status.Conditions ??= [];
-            FinalStatusBuilder.SetCondition(status.Conditions, ConditionTypes.Started, true, "Started", "the code started",
-                execution.Metadata.Generation, now.UtcDateTime);
+            var status = FinalStatusBuilder.InProgress(execution, ExecutionPhase.Running, null, observation.Message, SandboxRun.FromPod(pod), observation, time);
             var updated = await WriteStatusAsync(execution, status, cancellationToken);
             await events.RecordAsync(updated, ExecutionEventReasons.Started, "the code started in Pod " + pod.Metadata.Name, false, cancellationToken);
         }
@@ -203,7 +201,8 @@ internal sealed class CodeExecutionReconciler(
         var previous = execution.Status;
         var run = pod is not null
             ? SandboxRun.FromPod(pod)
-            : new SandboxRun(previous?.Runtime ?? "", previous?.Image ?? "", previous?.PodName ?? SandboxNames.Pod(execution.Metadata.Name), previous?.CodeSha256 ?? "");
+            : new SandboxRun(previous?.Runtime ?? "", previous?.Image ?? "", previous?.PodName ?? SandboxNames.Pod(execution.Metadata.Name),
+                previous?.CodeSha256 ?? "", Sandbox.DefaultOutputBytes);
         var status = FinalStatusBuilder.Final(execution, outcome, output, outputError, run, time);
         var updated = await WriteStatusAsync(execution, status, cancellationToken);
 
@@ -257,11 +256,7 @@ internal sealed class CodeExecutionReconciler(
         {
             var message = string.Create(CultureInfo.InvariantCulture,
                 $"waiting for a free sandbox: namespace {namespaceName} has {active} active of at most {max}");
-            var status = CopyStatus(execution);
-            status.Phase = ExecutionPhase.Queued;
-            status.Reason = ExecutionReason.QuotaExceeded;
-            status.Message = message;
-            status.ObservedGeneration = execution.Metadata.Generation;
+            var status = FinalStatusBuilder.InProgress(execution, ExecutionPhase.Queued, ExecutionReason.QuotaExceeded, message, null, null, time);
             var updated = await WriteStatusAsync(execution, status, cancellationToken);
             await events.RecordAsync(updated, ExecutionEventReasons.Queued, message, false, cancellationToken);
         }
@@ -271,20 +266,7 @@ internal sealed class CodeExecutionReconciler(
 
     private async Task WritePodCreatedAsync(CodeExecution execution, SandboxRun run, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().UtcDateTime;
-        var generation = execution.Metadata.Generation;
-        var status = CopyStatus(execution);
-        status.Phase = ExecutionPhase.Pending;
-        status.Reason = null;
-        status.Message = "created the sandbox Pod " + run.PodName;
-        status.PodName = run.PodName;
-        status.Runtime = run.RuntimeName;
-        status.Image = run.Image;
-        status.CodeSha256 = run.CodeSha256;
-        status.ObservedGeneration = generation;
-        status.Conditions ??= [];
-        FinalStatusBuilder.SetCondition(status.Conditions, ConditionTypes.Admitted, true, "Admitted", "admitted with the runtime " + run.RuntimeName, generation, now);
-        FinalStatusBuilder.SetCondition(status.Conditions, ConditionTypes.PodCreated, true, "PodCreated", "created the sandbox Pod " + run.PodName, generation, now);
+        var status = FinalStatusBuilder.InProgress(execution, ExecutionPhase.Pending, null, "created the sandbox Pod " + run.PodName, run, null, time);
         var updated = await WriteStatusAsync(execution, status, cancellationToken);
         await events.RecordAsync(updated, ExecutionEventReasons.Created,
             $"created sandbox Pod {run.PodName} (runtime {run.RuntimeName}, image {run.Image})", false, cancellationToken);
@@ -332,14 +314,14 @@ internal sealed class CodeExecutionReconciler(
 
     private async Task<(CollectedOutput? Output, string? Error)> CollectOutputAsync(V1Pod pod, CancellationToken cancellationToken)
     {
-        var limit = CollectorLimitBytes(pod) ?? Sandbox.DefaultOutputBytes;
+        var run = SandboxRun.FromPod(pod);
         try
         {
             await using var stream = await client.CoreV1.ReadNamespacedPodLogAsync(pod.Metadata.Name, pod.Metadata.NamespaceProperty,
-                container: SandboxRenderer.CollectorContainerName, limitBytes: (int)Math.Min(int.MaxValue, OutputRecord.MaxRecordBytes(limit)), cancellationToken: cancellationToken);
-            using var reader = new StreamReader(stream, Encoding.UTF8);
+                container: SandboxRenderer.CollectorContainerName, limitBytes: (int)Math.Min(int.MaxValue, run.LogLimitBytes), cancellationToken: cancellationToken);
+            using var reader = new StreamReader(stream, Encoding.ASCII);
             var log = await reader.ReadToEndAsync(cancellationToken);
-            var output = OutputDecoder.Decode(log, limit, out var error);
+            var output = OutputDecoder.Decode(log, run.OutputBytes, out var error);
             return (output, error);
         }
         catch (HttpOperationException e)
@@ -348,24 +330,19 @@ internal sealed class CodeExecutionReconciler(
         }
     }
 
-    /// <summary>The per-stream limit the renderer passed to the collector (<c>--limit-bytes N</c>).</summary>
-    private static int? CollectorLimitBytes(V1Pod pod)
+    /// <summary>
+    /// True when the collector has had its termination grace period and more since the code ended, and still has not
+    /// finished: the result is then written without waiting longer (the output is reported as not collected).
+    /// </summary>
+    private bool CollectorOverdue(V1Pod pod, PodObservation observation, DateTimeOffset now)
     {
-        var args = pod.Spec.InitContainers?.FirstOrDefault(c => c.Name == SandboxRenderer.CollectorContainerName)?.Args;
-        if (args is null)
+        if (observation.FinishedAt is not { } finished)
         {
-            return null;
+            return true;
         }
 
-        for (var i = 0; i < args.Count - 1; i++)
-        {
-            if (args[i] == "--limit-bytes" && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit > 0)
-            {
-                return limit;
-            }
-        }
-
-        return null;
+        var grace = TimeSpan.FromSeconds(pod.Spec.TerminationGracePeriodSeconds ?? 30) + Executions.DeadlineGrace;
+        return now - new DateTimeOffset(DateTime.SpecifyKind(finished, DateTimeKind.Utc)) > grace;
     }
 
     private CodeRuntime? FindRuntime(CodeExecution execution, out string? problem)
@@ -394,42 +371,14 @@ internal sealed class CodeExecutionReconciler(
     {
         var source = execution.Spec.CodeFrom;
         var namespaceName = execution.Metadata.NamespaceProperty;
-        try
-        {
-            if (source?.ConfigMapKeyRef is { } configMapRef)
-            {
-                var configMap = await client.CoreV1.ReadNamespacedConfigMapAsync(configMapRef.Name, namespaceName, cancellationToken: cancellationToken);
-                return configMap.Data?.TryGetValue(configMapRef.Key, out var text) == true
-                    ? (new ResolvedCode(text, CodeSourceKind.ConfigMap), null)
-                    : (null, $"spec.codeFrom.configMapKeyRef: ConfigMap {configMapRef.Name} has no key {configMapRef.Key}");
-            }
-
-            if (source?.SecretKeyRef is { } secretRef)
-            {
-                var secret = await client.CoreV1.ReadNamespacedSecretAsync(secretRef.Name, namespaceName, cancellationToken: cancellationToken);
-                if (secret.Data?.TryGetValue(secretRef.Key, out var bytes) != true)
-                {
-                    return (null, $"spec.codeFrom.secretKeyRef: Secret {secretRef.Name} has no key {secretRef.Key}");
-                }
-
-                try
-                {
-                    return (new ResolvedCode(new UTF8Encoding(false, true).GetString(bytes!), CodeSourceKind.Secret), null);
-                }
-                catch (DecoderFallbackException)
-                {
-                    return (null, $"spec.codeFrom.secretKeyRef: key {secretRef.Key} of Secret {secretRef.Name} is not UTF-8 text");
-                }
-            }
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            var kind = source?.ConfigMapKeyRef is not null ? "ConfigMap" : "Secret";
-            var name = source?.ConfigMapKeyRef?.Name ?? source?.SecretKeyRef?.Name;
-            return (null, $"spec.codeFrom: {kind} {name} not found in namespace {namespaceName}");
-        }
-
-        return (null, "exactly one of spec.code and spec.codeFrom must be set");
+        var configMap = source?.ConfigMapKeyRef is { } configMapRef
+            ? await ReadOrNullAsync(() => client.CoreV1.ReadNamespacedConfigMapAsync(configMapRef.Name, namespaceName, cancellationToken: cancellationToken))
+            : null;
+        var secret = source?.SecretKeyRef is { } secretRef
+            ? await ReadOrNullAsync(() => client.CoreV1.ReadNamespacedSecretAsync(secretRef.Name, namespaceName, cancellationToken: cancellationToken))
+            : null;
+        var code = ResolvedCode.FromReference(execution, configMap, secret, out var error);
+        return (code, error);
     }
 
     private async Task<bool> CreateIfMissingAsync(IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)
@@ -476,11 +425,15 @@ internal sealed class CodeExecutionReconciler(
         }
     }
 
-    private async Task<V1Pod?> ReadPodAsync(ObjectKey key, CancellationToken cancellationToken)
+    private Task<V1Pod?> ReadPodAsync(ObjectKey key, CancellationToken cancellationToken) =>
+        ReadOrNullAsync(() => client.CoreV1.ReadNamespacedPodAsync(key.Name, key.Namespace, cancellationToken: cancellationToken));
+
+    private static async Task<T?> ReadOrNullAsync<T>(Func<Task<T>> read)
+        where T : class
     {
         try
         {
-            return await client.CoreV1.ReadNamespacedPodAsync(key.Name, key.Namespace, cancellationToken: cancellationToken);
+            return await read();
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
@@ -521,14 +474,6 @@ internal sealed class CodeExecutionReconciler(
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
         }
-    }
-
-    private static CodeExecutionStatus CopyStatus(CodeExecution execution)
-    {
-        var status = execution.Status;
-        return status is null
-            ? new CodeExecutionStatus()
-            : KubernetesJson.Deserialize<CodeExecutionStatus>(KubernetesJson.Serialize(status));
     }
 
     private static bool HasCondition(CodeExecution execution, string type) =>

@@ -6,24 +6,50 @@ using k8s.Models;
 
 namespace CodeExec.Operator.Reconciliation;
 
-/// <summary>What ran: recorded in status next to the result.</summary>
+/// <summary>What ran: recorded in status next to the result, and the output bound needed to read the collector's log.</summary>
 /// <param name="RuntimeName">The CodeRuntime.</param>
 /// <param name="Image">The image of the code container.</param>
 /// <param name="PodName">The sandbox Pod.</param>
 /// <param name="CodeSha256">Hex SHA-256 of the code.</param>
-internal sealed record SandboxRun(string RuntimeName, string Image, string PodName, string CodeSha256)
+/// <param name="OutputBytes">The admitted limits.outputBytes (the collector's --limit-bytes).</param>
+internal sealed record SandboxRun(string RuntimeName, string Image, string PodName, string CodeSha256, int OutputBytes)
 {
-    /// <summary>Reads what ran from a sandbox Pod the renderer made (its annotations and code container), e.g. after an operator restart.</summary>
+    /// <summary>What a rendered request will run.</summary>
+    public static SandboxRun From(SandboxRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return new SandboxRun(
+            request.Runtime.Metadata.Name ?? "",
+            request.Runtime.Spec.Image,
+            SandboxNames.Pod(request.Execution.Metadata.Name ?? ""),
+            request.Code.Sha256,
+            request.Limits.OutputBytes);
+    }
+
+    /// <summary>
+    /// Reads what ran from a sandbox Pod the renderer made (annotations, code image, collector args), e.g. after an
+    /// operator restart, without admitting again.
+    /// </summary>
     public static SandboxRun FromPod(V1Pod pod)
     {
         ArgumentNullException.ThrowIfNull(pod);
         var annotations = pod.Metadata?.Annotations ?? new Dictionary<string, string>();
+        var collectorArgs = pod.Spec?.InitContainers?.FirstOrDefault(c => c.Name == SandboxRenderer.CollectorContainerName)?.Args ?? [];
+        var limitIndex = collectorArgs.IndexOf("--limit-bytes");
+        var outputBytes = limitIndex >= 0 && limitIndex + 1 < collectorArgs.Count
+            && int.TryParse(collectorArgs[limitIndex + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var parsed)
+            ? parsed
+            : SandboxOptions.BuiltInDefaultOutputBytes;
         return new SandboxRun(
             annotations.TryGetValue(SandboxNames.RuntimeAnnotation, out var runtime) ? runtime : "",
             pod.Spec?.Containers?.FirstOrDefault(c => c.Name == SandboxRenderer.CodeContainerName)?.Image ?? "",
             pod.Metadata?.Name ?? "",
-            annotations.TryGetValue(SandboxNames.CodeSha256Annotation, out var sha) ? sha : "");
+            annotations.TryGetValue(SandboxNames.CodeSha256Annotation, out var sha) ? sha : "",
+            outputBytes);
     }
+
+    /// <summary>The <c>limitBytes</c> of the request for the collector's log.</summary>
+    public long LogLimitBytes => OutputRecord.MaxRecordBytes(OutputBytes);
 }
 
 /// <summary>The condition types of a CodeExecution.</summary>
@@ -43,7 +69,8 @@ internal static class FinalStatusBuilder
 {
     /// <summary>
     /// The final status of an execution whose Pod <paramref name="outcome"/> is finished. <paramref name="output"/> is
-    /// the decoded collector record, or null when it could not be collected (<paramref name="outputError"/> says why).
+    /// the decoded collector record, or null when it was not collected: <paramref name="outputError"/> then says why
+    /// (the decoder's error), or is null when there was nothing to collect (the code never started).
     /// Conditions and startTime already in status are kept (a condition's lastTransitionTime moves only when its status does).
     /// </summary>
     public static CodeExecutionStatus Final(
@@ -72,7 +99,7 @@ internal static class FinalStatusBuilder
         var message = outcome.Message;
         if (output is null)
         {
-            message += "; output not collected: " + (outputError ?? "unknown reason");
+            message += outputError is null ? "" : "; output not collected: " + outputError;
         }
         else
         {
@@ -110,6 +137,54 @@ internal static class FinalStatusBuilder
             PodName = run.PodName,
             Image = run.Image,
             CodeSha256 = run.CodeSha256,
+            ObservedGeneration = generation,
+        };
+    }
+
+    /// <summary>
+    /// A status on the way (phase Pending, Queued or Running): phase, reason, message, what runs (when the Pod exists)
+    /// and the start time once the code started. Conditions: Admitted, then PodCreated, then Started.
+    /// </summary>
+    public static CodeExecutionStatus InProgress(CodeExecution execution, string phase, string? reason, string message, SandboxRun? run, PodObservation? observation, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        ArgumentNullException.ThrowIfNull(time);
+        if (ExecutionPhase.IsFinal(phase))
+        {
+            throw new ArgumentException($"{phase} is a final phase: use Final or Rejected", nameof(phase));
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var generation = execution.Metadata.Generation;
+        var previous = execution.Status;
+        var conditions = CopyConditions(previous);
+        var start = observation?.StartedAt ?? previous?.StartTime;
+        if (phase != ExecutionPhase.Pending)
+        {
+            SetCondition(conditions, ConditionTypes.Admitted, true, "Admitted", "admitted" + (run is null ? "" : " with the runtime " + run.RuntimeName), generation, now);
+        }
+
+        if (run is not null)
+        {
+            SetCondition(conditions, ConditionTypes.PodCreated, true, "PodCreated", "created the sandbox Pod " + run.PodName, generation, now);
+        }
+
+        if (start is not null)
+        {
+            SetCondition(conditions, ConditionTypes.Started, true, "Started", "the code started", generation, now);
+        }
+
+        return new CodeExecutionStatus
+        {
+            Phase = phase,
+            Conditions = conditions,
+            Reason = reason,
+            Message = message,
+            StartTime = start,
+            Runtime = run?.RuntimeName ?? previous?.Runtime,
+            PodName = run?.PodName ?? previous?.PodName,
+            Image = run?.Image ?? previous?.Image,
+            CodeSha256 = run?.CodeSha256 ?? previous?.CodeSha256,
             ObservedGeneration = generation,
         };
     }

@@ -145,6 +145,19 @@ internal static class PodOutcome
         return Failed(ExecutionReason.Error, "the code exited with code " + exitCode.ToString(CultureInfo.InvariantCulture) + SignalHint(exitCode), exitCode, terminated.StartedAt, terminated.FinishedAt);
     }
 
+    /// <summary>
+    /// True once the collector's log holds its whole record: the collector container has terminated (it prints the
+    /// record on SIGTERM, which the kubelet sends after the code exited), or the Pod is over. Read the log
+    /// (<c>container=collector</c>, <c>limitBytes</c> = <see cref="SandboxRun.LogLimitBytes"/>) only then; before, an
+    /// empty or partial log is expected.
+    /// </summary>
+    public static bool IsOutputReady(V1Pod pod)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        var collector = pod.Status?.InitContainerStatuses?.FirstOrDefault(c => c.Name == SandboxRenderer.CollectorContainerName);
+        return collector?.State?.Terminated is not null || pod.Status?.Phase is "Succeeded" or "Failed";
+    }
+
     /// <summary>For exit codes above 128 (killed by a signal), the signal's name and what usually sends it.</summary>
     internal static string SignalHint(int exitCode) => (exitCode - 128) switch
     {

@@ -6,6 +6,7 @@ using k8s.Models;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace CodeExec.Operator.Reconciliation;
 
@@ -19,7 +20,8 @@ internal static class ServiceRegistration
     /// </summary>
     public static IServiceCollection AddCodeExecutionController(this IServiceCollection services, IConfiguration operatorSection, string podLabelSelector)
     {
-        services.Configure<SandboxOptions>(operatorSection.GetSection(SandboxOptions.SectionName));
+        services.AddOptions<SandboxOptions>().Bind(operatorSection.GetSection(SandboxOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SandboxOptions>, SandboxOptionsValidation>();
         services.Configure<ExecutionOptions>(operatorSection.GetSection(ExecutionOptions.SectionName));
         services.TryAddSingleton<IEgressResolver, DnsEgressResolver>();
         services.AddSingleton<ExecutionEvents>();
@@ -37,4 +39,15 @@ internal static class ServiceRegistration
             .Where(e => e.Status?.Phase is null or ExecutionPhase.Pending or ExecutionPhase.Queued)
             .Where(e => e.Spec.Runtime is null || e.Spec.Runtime == runtime.Metadata.Name)
             .Select(ObjectKey.Of);
+}
+
+/// <summary>Refuses to start the operator with sandbox settings that would render unsafe or broken Pods.</summary>
+internal sealed class SandboxOptionsValidation : IValidateOptions<SandboxOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SandboxOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors.Select(e => "Operator:Sandbox: " + e));
+    }
 }

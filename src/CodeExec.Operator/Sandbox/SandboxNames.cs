@@ -58,6 +58,10 @@ internal static class SandboxNames
         return prefix + "-" + hash + suffix;
     }
 
+    /// <summary>A label selector (for list and watch) matching every child of the named execution.</summary>
+    public static string ChildSelector(string executionName) =>
+        ManagedByLabel + "=" + ManagedByValue + "," + ExecutionLabel + "=" + ExecutionLabelValue(executionName);
+
     /// <summary>The labels of every child of an execution.</summary>
     public static Dictionary<string, string> Labels(string executionName, string? executionUid, string role)
     {

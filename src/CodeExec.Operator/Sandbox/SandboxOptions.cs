@@ -1,4 +1,5 @@
 using CodeExec.Api;
+using k8s.Models;
 
 namespace CodeExec.Operator.Sandbox;
 
@@ -75,6 +76,71 @@ internal sealed class SandboxOptions
 
     /// <summary>Optional egress proxy sidecar for executions in network mode Egress. Null: pinned addresses only.</summary>
     public EgressProxyOptions? EgressProxy { get; set; }
+
+    /// <summary>What is wrong with these options (empty when they are usable); the host checks this at start.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(CollectorImage))
+        {
+            errors.Add("Sandbox:CollectorImage must be set");
+        }
+
+        if (CollectorUid <= 0)
+        {
+            errors.Add("Sandbox:CollectorUid must be a non-zero UID");
+        }
+
+        CheckQuantity(errors, nameof(CollectorCpu), CollectorCpu);
+        CheckQuantity(errors, nameof(CollectorMemory), CollectorMemory);
+        CheckQuantity(errors, nameof(OutputBufferSize), OutputBufferSize);
+        if (MaxOutputBytes < 1024 || MaxOutputBytes > ApiConstants.MaxOutputBytes)
+        {
+            errors.Add($"Sandbox:MaxOutputBytes must be between 1024 and {ApiConstants.MaxOutputBytes}");
+        }
+
+        if (DefaultOutputBytes < 1024 || DefaultOutputBytes > MaxOutputBytes)
+        {
+            errors.Add("Sandbox:DefaultOutputBytes must be between 1024 and Sandbox:MaxOutputBytes");
+        }
+
+        if (DefaultTtlSecondsAfterFinished < 0 || DefaultTtlSecondsAfterFinished > ApiConstants.MaxTtlSecondsAfterFinished)
+        {
+            errors.Add($"Sandbox:DefaultTtlSecondsAfterFinished must be between 0 and {ApiConstants.MaxTtlSecondsAfterFinished}");
+        }
+
+        if (StartDeadline <= TimeSpan.Zero)
+        {
+            errors.Add("Sandbox:StartDeadline must be positive");
+        }
+
+        if (TerminationGracePeriodSeconds < 1)
+        {
+            errors.Add("Sandbox:TerminationGracePeriodSeconds must be at least 1 (the collector prints on SIGTERM)");
+        }
+
+        if (EgressProxy is { } proxy && (string.IsNullOrWhiteSpace(proxy.Image) || proxy.Command.Count == 0 || proxy.Port is < 1 or > 65535 || proxy.Uid <= 0 || proxy.Uid == CollectorUid))
+        {
+            errors.Add("Sandbox:EgressProxy needs an Image, a Command, a Port from 1 to 65535 and a non-zero Uid other than the collector's");
+        }
+
+        return errors;
+    }
+
+    private static void CheckQuantity(List<string> errors, string name, string value)
+    {
+        try
+        {
+            if (new ResourceQuantity(value).ToDecimal() <= 0)
+            {
+                errors.Add($"Sandbox:{name} must be greater than 0");
+            }
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            errors.Add($"Sandbox:{name} '{value}' is not a Kubernetes quantity");
+        }
+    }
 }
 
 /// <summary>

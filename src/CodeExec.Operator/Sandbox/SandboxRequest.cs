@@ -33,6 +33,55 @@ internal sealed record ResolvedCode(string Content, CodeSourceKind Kind)
         return execution.Spec.Code is { } code ? new ResolvedCode(code, CodeSourceKind.Inline) : null;
     }
 
+    /// <summary>
+    /// The code read from the ConfigMap or Secret that <paramref name="execution"/>'s codeFrom names (the reconciler
+    /// fetched <paramref name="configMap"/> or <paramref name="secret"/>). Null with an error when the key is missing
+    /// or empty, or the bytes are not UTF-8 text.
+    /// </summary>
+    public static ResolvedCode? FromReference(CodeExecution execution, V1ConfigMap? configMap, V1Secret? secret, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        var from = execution.Spec.CodeFrom;
+        var reference = from?.SecretKeyRef ?? from?.ConfigMapKeyRef;
+        if (from is null || reference is null)
+        {
+            error = "spec.codeFrom names no ConfigMap or Secret key";
+            return null;
+        }
+
+        var kind = KindOf(execution);
+        var source = kind == CodeSourceKind.Secret ? "Secret" : "ConfigMap";
+        string? content = null;
+        if (kind == CodeSourceKind.Secret)
+        {
+            if (secret?.Data?.TryGetValue(reference.Key, out var bytes) == true)
+            {
+                if (!System.Text.Unicode.Utf8.IsValid(bytes))
+                {
+                    error = $"the key {reference.Key} of the Secret {reference.Name} is not UTF-8 text";
+                    return null;
+                }
+
+                content = Encoding.UTF8.GetString(bytes);
+            }
+        }
+        else if (configMap?.Data?.TryGetValue(reference.Key, out var text) == true)
+        {
+            content = text;
+        }
+
+        if (string.IsNullOrEmpty(content))
+        {
+            error = (kind == CodeSourceKind.Secret ? secret : (object?)configMap) is null
+                ? $"the {source} {reference.Name} named by spec.codeFrom does not exist"
+                : $"the {source} {reference.Name} has no key {reference.Key} (or it is empty)";
+            return null;
+        }
+
+        error = null;
+        return new ResolvedCode(content, kind);
+    }
+
     /// <summary>The kind of source <paramref name="execution"/> names.</summary>
     public static CodeSourceKind KindOf(CodeExecution execution)
     {

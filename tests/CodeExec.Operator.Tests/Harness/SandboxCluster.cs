@@ -118,7 +118,7 @@ internal sealed class SandboxCluster : IAsyncDisposable
     /// <summary>Polls until <paramref name="until"/> holds for the execution (null when it does not exist).</summary>
     public async Task<CodeExecution?> WaitForAsync(string name, Func<CodeExecution?, bool> until, TimeSpan? timeout = null, string? what = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         CodeExecution? last = null;
         while (DateTime.UtcNow < deadline)
         {

@@ -91,6 +91,14 @@ public sealed class OutputRecordTests
     }
 
     [Fact]
+    public void Lines_before_the_record_such_as_the_collector_ready_line_are_skipped()
+    {
+        var log = "collect: waiting for SIGTERM to read /codeexec/out\n" + Record(Capture("x"u8.ToArray(), 1024), CapturedStream.Empty(CaptureState.Ok));
+
+        Assert.Equal("x", Decode(log, 1024).Stdout.Text);
+    }
+
+    [Fact]
     public void Empty_output_decodes_to_empty_strings()
     {
         var output = Decode(Record(CapturedStream.Empty(CaptureState.Ok), CapturedStream.Empty(CaptureState.Ok)), 1024);
@@ -253,7 +261,7 @@ public sealed class CollectCommandTests : IDisposable
         var (exit, stdout, stderr) = await Run("--dir", _dir, "--limit-bytes", "1024");
 
         Assert.Equal(0, exit);
-        Assert.Equal("", stderr);
+        Assert.Equal($"collect: waiting for SIGTERM to read {_dir}\n", stderr);
         Assert.Single(stdout.Split('\n'), l => l.StartsWith("#codeexec-output v1 ", StringComparison.Ordinal));
         var output = OutputDecoder.Decode(stdout, 1024, out _)!;
         Assert.Equal("hi\n", output.Stdout.Text);

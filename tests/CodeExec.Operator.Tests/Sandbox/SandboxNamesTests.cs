@@ -43,4 +43,10 @@ public sealed class SandboxNamesTests
         Assert.DoesNotContain("--", pod, StringComparison.Ordinal);
         Assert.DoesNotContain(".-", pod, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Child_selector_matches_the_labels_of_every_child()
+    {
+        Assert.Equal("app.kubernetes.io/managed-by=codeexec-operator,codeexec.dev/execution=job-1", SandboxNames.ChildSelector("job-1"));
+    }
 }

@@ -152,6 +152,23 @@ public sealed class SimulatedNodeTests
     }
 
     [Fact]
+    public async Task Deleting_a_running_pod_kills_its_process()
+    {
+        await using var cluster = await Cluster.StartAsync(PodRunners.Process());
+
+        await cluster.Client.CoreV1.CreateNamespacedPodAsync(TestPods.Simple("p", TestPods.Container("main", "/bin/sh", "-c", "echo $$$$; exec sleep 600")), "default", cancellationToken: Ct);
+        await cluster.WaitForAsync("p", p => p.Status?.Phase == "Running");
+        var log = "";
+        await ScriptedPodRunnerTests.WaitUntilAsync(() => (log = cluster.Logs.Read("default", "p", "main").Length > 0 ? Encoding.UTF8.GetString(cluster.Logs.Read("default", "p", "main")) : "").EndsWith('\n'));
+        var pid = int.Parse(log.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(Directory.Exists($"/proc/{pid}"));
+
+        await cluster.Client.CoreV1.DeleteNamespacedPodAsync("p", "default", cancellationToken: Ct);
+
+        await ScriptedPodRunnerTests.WaitUntilAsync(() => !Directory.Exists($"/proc/{pid}") && cluster.Node.Kubelet.RunningPods == 0);
+    }
+
+    [Fact]
     public async Task Missing_ConfigMap_keeps_the_pod_ContainerCreating_until_it_appears()
     {
         await using var cluster = await Cluster.StartAsync(PodRunners.Scripted());
@@ -229,6 +246,8 @@ public sealed class SimulatedNodeTests
         public SimulatedNode Node { get; }
 
         public IPodRunner Runner { get; }
+
+        public PodLogStore Logs => _emulator.Logs;
 
         public ScriptedPodRunner Scripted => (ScriptedPodRunner)Runner;
 

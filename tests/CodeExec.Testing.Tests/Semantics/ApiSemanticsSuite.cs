@@ -449,6 +449,31 @@ public abstract class ApiSemanticsSuite<TTarget>(TTarget target) : IClassFixture
     }
 
     [Fact]
+    public async Task Watch_without_resource_version_replays_current_objects_then_marks_their_end_when_bookmarks_are_allowed()
+    {
+        var name = UniqueName("replay");
+        await CreateAsync(Widget(name));
+
+        async Task<List<string>> FirstEventsAsync(string query)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(20));
+            var types = new List<string>();
+            await foreach (var e in target.WatchAsync($"{query}&fieldSelector=metadata.name%3D{name}&timeoutSeconds=2", timeout.Token))
+            {
+                var type = e["type"]!.GetValue<string>();
+                types.Add(type == "BOOKMARK" && e["object"]!["metadata"]!["annotations"]?["k8s.io/initial-events-end"] is not null ? "END" : type);
+            }
+
+            return types;
+        }
+
+        Assert.Equal(["ADDED", "END"], await FirstEventsAsync("allowWatchBookmarks=true"));
+        Assert.Equal(["ADDED", "END"], await FirstEventsAsync("allowWatchBookmarks=true&resourceVersion=0"));
+        Assert.Equal(["ADDED"], await FirstEventsAsync("resourceVersion=0"));
+    }
+
+    [Fact]
     public async Task Watch_from_an_expired_resource_version_gets_an_error_event_with_410()
     {
         var old = await CreateAsync(Widget(UniqueName("old")));

@@ -325,8 +325,10 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
             return;
         }
 
-        if (sendInitialEvents)
+        if (replayFrom is null && bookmarks)
         {
+            // After the initial ADDED events (sendInitialEvents, or a watch from resourceVersion 0 or none), the API
+            // server marks their end with a bookmark when bookmarks were asked for.
             Store.Bookmark(watcher, type, initialEventsEnd: true);
         }
 

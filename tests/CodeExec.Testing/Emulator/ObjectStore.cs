@@ -277,13 +277,15 @@ internal sealed class ObjectStore(int historyCapacity)
     {
         lock (SyncRoot)
         {
-            var metadata = new JsonObject { ["resourceVersion"] = _resourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            var metadata = new JsonObject();
             if (initialEventsEnd)
             {
                 metadata["annotations"] = new JsonObject { ["k8s.io/initial-events-end"] = "true" };
             }
 
-            var bookmark = new JsonObject { ["kind"] = type.Kind, ["apiVersion"] = type.ApiVersion, ["metadata"] = metadata };
+            metadata["resourceVersion"] = _resourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+            var bookmark = new JsonObject { ["apiVersion"] = type.ApiVersion, ["kind"] = type.Kind, ["metadata"] = metadata };
             watcher.Enqueue(new WatchFrame("BOOKMARK", ObjectMeta.Serialize(bookmark)));
         }
     }

@@ -1,0 +1,62 @@
+using CodeExec.Operator.Sandbox;
+using Microsoft.Extensions.Configuration;
+using Xunit;
+
+namespace CodeExec.Operator.Tests.Sandbox;
+
+public sealed class SandboxOptionsTests
+{
+    [Fact]
+    public void Defaults_are_valid_production_values()
+    {
+        var options = new SandboxOptions();
+
+        Assert.Empty(options.Validate());
+        Assert.Equal(65536, options.DefaultOutputBytes);
+        Assert.Equal(262144, options.MaxOutputBytes);
+        Assert.Equal("gvisor", options.DefaultRuntimeClassName);
+        Assert.Equal(["/app/codeexec-operator", "collect"], options.EffectiveCollectorCommand);
+    }
+
+    [Fact]
+    public void Each_bad_value_is_named()
+    {
+        var options = new SandboxOptions
+        {
+            CollectorUid = 0,
+            CollectorMemory = "much",
+            MaxOutputBytes = 1_000_000,
+            StartDeadline = TimeSpan.Zero,
+            TerminationGracePeriodSeconds = 0,
+            EgressProxy = new EgressProxyOptions { Image = "proxy" },
+        };
+
+        var errors = options.Validate();
+
+        Assert.Contains("Sandbox:CollectorUid must be a non-zero UID", errors);
+        Assert.Contains("Sandbox:CollectorMemory 'much' is not a Kubernetes quantity", errors);
+        Assert.Contains("Sandbox:MaxOutputBytes must be between 1024 and 262144", errors);
+        Assert.Contains("Sandbox:StartDeadline must be positive", errors);
+        Assert.Contains(errors, e => e.StartsWith("Sandbox:TerminationGracePeriodSeconds", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Sandbox:EgressProxy", StringComparison.Ordinal));
+        Assert.Equal(6, errors.Count);
+    }
+
+    [Fact]
+    public void Binding_from_configuration_replaces_the_collector_command()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Sandbox:CollectorCommand:0"] = "dotnet",
+            ["Sandbox:CollectorCommand:1"] = "/src/codeexec-operator.dll",
+            ["Sandbox:CollectorCommand:2"] = "collect",
+            ["Sandbox:StartDeadline"] = "00:00:30",
+        }).Build();
+        var options = new SandboxOptions();
+
+        configuration.GetSection(SandboxOptions.SectionName).Bind(options);
+
+        Assert.Equal(["dotnet", "/src/codeexec-operator.dll", "collect"], options.EffectiveCollectorCommand);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.StartDeadline);
+    }
+}
