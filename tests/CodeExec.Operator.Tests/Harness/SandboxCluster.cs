@@ -26,7 +26,7 @@ internal sealed class SandboxCluster : IAsyncDisposable
     private readonly List<RunningOperator> _operators = [];
     private readonly string _directory;
 
-    private SandboxCluster(KubernetesEmulator emulator, Kubernetes client, ScriptedPodRunner runner, SimulatedNode node, string directory)
+    private SandboxCluster(KubernetesEmulator emulator, Kubernetes client, IPodRunner runner, SimulatedNode node, string directory)
     {
         Emulator = emulator;
         Client = client;
@@ -38,16 +38,17 @@ internal sealed class SandboxCluster : IAsyncDisposable
 
     public KubernetesEmulator Emulator { get; }
     public Kubernetes Client { get; }
-    public ScriptedPodRunner Runner { get; }
+    public IPodRunner Runner { get; }
     public SimulatedNode Node { get; }
     public string KubeconfigPath { get; }
 
-    public static async Task<SandboxCluster> StartAsync()
+    /// <summary>Starts the cluster; its kubelet runs pods with <paramref name="runner"/> (default: a scripted runner).</summary>
+    public static async Task<SandboxCluster> StartAsync(IPodRunner? runner = null)
     {
         var emulator = await KubernetesEmulator.StartAsync();
         var client = emulator.CreateClient();
         await client.NodeV1.CreateRuntimeClassAsync(new V1RuntimeClass { Metadata = new V1ObjectMeta { Name = "gvisor" }, Handler = "runsc" });
-        var runner = PodRunners.Scripted();
+        runner ??= PodRunners.Scripted();
         var node = await SimulatedNode.StartAsync(client, emulator.Logs, runner);
         var directory = Directory.CreateTempSubdirectory("codeexec-cluster-").FullName;
         var cluster = new SandboxCluster(emulator, client, runner, node, directory);
@@ -148,7 +149,8 @@ internal sealed class SandboxCluster : IAsyncDisposable
     public void ScriptSandbox(string execution, ScriptedContainer code, byte[]? stdout = null, byte[]? stderr = null, int limitBytes = DefaultOutputBytes)
     {
         var record = CollectorRecord(stdout ?? [], stderr ?? [], limitBytes);
-        Runner.ScriptPodNamed(execution + "-sandbox", ScriptedPod.With(
+        var scripted = Runner as ScriptedPodRunner ?? throw new InvalidOperationException("this cluster's kubelet does not run scripted pods");
+        scripted.ScriptPodNamed(execution + "-sandbox", ScriptedPod.With(
             ("code", code),
             ("collector", ScriptedContainer.Sidecar(record))));
     }

@@ -94,7 +94,7 @@ internal sealed class ControllerService<TEntity> : BackgroundService
                 var term = await _leadership.WaitForTermAsync(stoppingToken);
                 _logger.LogInformation("{Controller}: reconciling with {Workers} workers", Name, _options.MaxConcurrentReconciles);
                 using var cancelReconciles = CancellationTokenSource.CreateLinkedTokenSource(term, _hardStop.Token);
-                await Loop.RunTermAsync(_cache.List().Select(ObjectKey.Of), stoppingToken, cancelReconciles.Token);
+                await Loop.RunTermAsync(() => _cache.List().Select(ObjectKey.Of), stoppingToken, cancelReconciles.Token);
                 _logger.LogInformation("{Controller}: stopped reconciling", Name);
             }
         }

@@ -36,14 +36,16 @@ internal sealed class ReconcileLoop(
     /// <paramref name="cancelReconciles"/> also cancels the running ones (leadership lost, or shutdown past its grace).
     /// Returns when every worker has stopped.
     /// </summary>
-    public async Task RunTermAsync(IEnumerable<ObjectKey> initialKeys, CancellationToken stopTaking, CancellationToken cancelReconciles)
+    public async Task RunTermAsync(Func<IEnumerable<ObjectKey>> initialKeys, CancellationToken stopTaking, CancellationToken cancelReconciles)
     {
         var depth = metrics.QueueDepth.WithLabels(settings.Name);
         using var queue = new WorkQueue(timeProvider, settings.RetryBackoff, value => depth.Set(value));
         _queue = queue;
         try
         {
-            foreach (var key in initialKeys)
+            // The queue takes events before the cache is listed, so an object that arrives between the two is in one of
+            // them (or both: the queue de-duplicates), never in neither.
+            foreach (var key in initialKeys())
             {
                 queue.Add(key);
             }
