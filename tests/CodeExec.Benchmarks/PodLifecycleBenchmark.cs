@@ -48,7 +48,7 @@ internal static class PodLifecycleBenchmark
 
     public static async Task<BenchmarkResult> RunAsync(int pods, int concurrency)
     {
-        await using var emulator = await KubernetesEmulator.StartAsync(new EmulatorOptions { LoadRepositoryCrds = false, WatchHistorySize = 100_000 });
+        await using var emulator = await KubernetesEmulator.StartAsync(new EmulatorOptions { LoadRepositoryCrds = false });
         var runner = PodRunners.Scripted();
         runner.Script(_ => true, ScriptedPod.AllContainers(new ScriptedContainer { Stdout = "hello from the benchmark\n"u8.ToArray() }));
         await using var node = await SimulatedNode.StartAsync(emulator.CreateClient(), emulator.Logs, runner);
@@ -113,7 +113,7 @@ internal static class PodLifecycleBenchmark
     /// <summary>The same pods created, read and deleted on a fresh emulator with no node: how fast the API side alone goes.</summary>
     private static async Task<double> ApiOnlyThroughputAsync(int pods, int concurrency)
     {
-        await using var emulator = await KubernetesEmulator.StartAsync(new EmulatorOptions { LoadRepositoryCrds = false, WatchHistorySize = 100_000 });
+        await using var emulator = await KubernetesEmulator.StartAsync(new EmulatorOptions { LoadRepositoryCrds = false });
         var client = emulator.CreateClient();
         var clock = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, pods), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, ct) =>
@@ -126,21 +126,42 @@ internal static class PodLifecycleBenchmark
         return pods / clock.Elapsed.TotalSeconds;
     }
 
+    /// <summary>An informer of the benchmark's pods: list, then watch; after an ERROR (410 Gone) or a closed watch, list again.</summary>
     private static async Task WatchSucceededAsync(Kubernetes client, ConcurrentDictionary<string, TaskCompletionSource> succeeded, CancellationToken cancellationToken)
     {
+        void Seen(V1Pod pod)
+        {
+            if (pod.Status?.Phase == "Succeeded" && succeeded.TryGetValue(pod.Metadata.Name, out var done))
+            {
+                done.TrySetResult();
+            }
+        }
+
         try
         {
-            var list = await client.CoreV1.ListNamespacedPodAsync(Namespace, cancellationToken: cancellationToken);
-            var resourceVersion = list.Metadata.ResourceVersion;
             while (!cancellationToken.IsCancellationRequested)
             {
-                await foreach (var (type, pod) in client.CoreV1.WatchListNamespacedPodAsync(Namespace, resourceVersion: resourceVersion, cancellationToken: cancellationToken))
+                var list = await client.CoreV1.ListNamespacedPodAsync(Namespace, cancellationToken: cancellationToken);
+                foreach (var pod in list.Items)
                 {
-                    resourceVersion = pod.Metadata?.ResourceVersion ?? resourceVersion;
-                    if (type == WatchEventType.Modified && pod.Status?.Phase == "Succeeded" && succeeded.TryGetValue(pod.Metadata!.Name, out var done))
+                    Seen(pod);
+                }
+
+                try
+                {
+                    await foreach (var (type, pod) in client.CoreV1.WatchListNamespacedPodAsync(Namespace, resourceVersion: list.Metadata.ResourceVersion, cancellationToken: cancellationToken))
                     {
-                        done.TrySetResult();
+                        if (type == WatchEventType.Error)
+                        {
+                            break;
+                        }
+
+                        Seen(pod);
                     }
+                }
+                catch (Exception e) when (e is KubernetesException or k8s.Autorest.HttpOperationException or HttpRequestException or IOException)
+                {
+                    // Relist.
                 }
             }
         }

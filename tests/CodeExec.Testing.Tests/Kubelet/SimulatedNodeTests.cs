@@ -89,6 +89,20 @@ public sealed class SimulatedNodeTests
     }
 
     [Fact]
+    public async Task Gated_pod_stays_Pending_SchedulingGated()
+    {
+        await using var cluster = await Cluster.StartAsync(PodRunners.Scripted());
+        var pod = TestPods.Simple("p", TestPods.Container("main", "x"));
+        pod.Spec.SchedulingGates = [new V1PodSchedulingGate { Name = "example.com/quota" }];
+
+        await cluster.Client.CoreV1.CreateNamespacedPodAsync(pod, "default", cancellationToken: Ct);
+        var gated = await cluster.WaitForAsync("p", p => p.Status?.Conditions?.Any(c => c.Type == "PodScheduled") == true);
+        Assert.Equal("SchedulingGated", gated.Status.Conditions.Single(c => c.Type == "PodScheduled").Reason);
+        Assert.Null(gated.Spec.NodeName);
+        Assert.Equal("Pending", gated.Status.Phase);
+    }
+
+    [Fact]
     public async Task Active_deadline_ends_the_pod_Failed_DeadlineExceeded_and_the_collector_still_prints()
     {
         await using var cluster = await Cluster.StartAsync(PodRunners.Scripted());
@@ -148,7 +162,7 @@ public sealed class SimulatedNodeTests
         await cluster.Client.CoreV1.DeleteNamespacedPodAsync("p", "default", cancellationToken: Ct);
 
         await cluster.WaitForGoneAsync("p");
-        Assert.Equal(0, cluster.Node.Kubelet.RunningPods);
+        await ScriptedPodRunnerTests.WaitUntilAsync(() => cluster.Node.Kubelet.RunningPods == 0);
     }
 
     [Fact]

@@ -198,7 +198,6 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
         ("status", _, _) => type.HasStatus && method is "GET" or "PUT" or "PATCH",
         ("log", "", "pods") => method == "GET",
         ("binding", "", "pods") => method == "POST",
-        ("finalize", "", "namespaces") => method == "PUT",
         _ => false,
     };
 
@@ -728,8 +727,13 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
 
     private static async Task<JsonObject> ReadObjectAsync(HttpContext context)
     {
-        var text = await ReadTextAsync(context);
         var contentType = context.Request.ContentType ?? "";
+        if (contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase) || contentType.Contains("cbor", StringComparison.OrdinalIgnoreCase))
+        {
+            throw ApiStatusException.UnsupportedMediaType($"the emulator reads JSON and YAML bodies only, not {contentType}");
+        }
+
+        var text = await ReadTextAsync(context);
         var node = contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase) ? YamlJson.ParseJsonOrYaml(text) : JsonNode.Parse(text);
         return node as JsonObject ?? throw ApiStatusException.BadRequest("the body of the request must be an object");
     }

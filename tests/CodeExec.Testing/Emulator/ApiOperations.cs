@@ -272,7 +272,14 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
             return Remove(type, current);
         }
 
-        return store.Put(type.StorageKey, next, current);
+        var stored = store.Put(type.StorageKey, next, current);
+        if (type == registry.CustomResourceDefinitions && !stored.IsDeleting)
+        {
+            // An updated CRD (new version, subresource, schema) takes effect at once.
+            registry.RegisterCrd(stored.Object);
+        }
+
+        return stored;
     }
 
     public DeleteResult Delete(ResourceType type, string? @namespace, string name, DeleteRequest request, WriteContext context)

@@ -90,6 +90,4 @@ internal sealed class ApiStatusException(int code, string reason, string message
 
     public static ApiStatusException UnsupportedMediaType(string message) => new(415, "UnsupportedMediaType", message);
 
-    public static ApiStatusException Forbidden(ResourceType type, string name, string why) =>
-        new(403, "Forbidden", $"{type.QualifiedName} \"{name}\" is forbidden: {why}", DetailsOf(type, name));
 }

@@ -53,6 +53,7 @@ public sealed class KubernetesEmulator : IAsyncDisposable
     /// <summary>Faults to switch on while the emulator runs.</summary>
     public EmulatorFaults Faults { get; }
 
+    /// <summary>The options the emulator was started with.</summary>
     public EmulatorOptions Options { get; }
 
     /// <summary>The current global resourceVersion (the last committed change).</summary>

@@ -95,8 +95,6 @@ internal static class Patches
         return result;
     }
 
-    public static bool HasStrategicMergeKeys(string field) => StrategicMergeKeys.ContainsKey(field);
-
     /// <summary>Strategic merge patch for built-in kinds: merge-keyed lists, <c>$patch: replace|delete</c>, <c>$deleteFromPrimitiveList</c>.</summary>
     public static JsonObject ApplyStrategicMergePatch(JsonObject target, JsonObject patch)
     {

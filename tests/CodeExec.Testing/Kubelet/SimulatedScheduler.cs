@@ -97,9 +97,16 @@ public sealed class SimulatedScheduler : IAsyncDisposable
         var key = pod.Metadata.Uid;
         try
         {
+            if (pod.Spec.SchedulingGates is { Count: > 0 } gates)
+            {
+                // A gated pod is not even tried until its gates are removed (each removal is a watch event).
+                await MarkUnschedulableAsync(pod, "SchedulingGated", $"waiting for scheduling gates: {string.Join(", ", gates.Select(g => g.Name))}");
+                return;
+            }
+
             if (pod.Spec.RuntimeClassName is { Length: > 0 } runtimeClass && !await RuntimeClassExistsAsync(runtimeClass))
             {
-                await MarkUnschedulableAsync(pod, $"0/1 nodes are available: runtimeClass \"{runtimeClass}\" not found. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.");
+                await MarkUnschedulableAsync(pod, "Unschedulable", $"0/1 nodes are available: runtimeClass \"{runtimeClass}\" not found. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.");
                 return;
             }
 
@@ -146,10 +153,10 @@ public sealed class SimulatedScheduler : IAsyncDisposable
         }
     }
 
-    private async Task MarkUnschedulableAsync(V1Pod pod, string message)
+    private async Task MarkUnschedulableAsync(V1Pod pod, string reason, string message)
     {
         var current = pod.Status?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled");
-        if (current is { Status: "False", Reason: "Unschedulable" } && current.Message == message)
+        if (current is { Status: "False" } && current.Reason == reason && current.Message == message)
         {
             return;
         }
@@ -163,7 +170,7 @@ public sealed class SimulatedScheduler : IAsyncDisposable
                 {
                     Type = "PodScheduled",
                     Status = "False",
-                    Reason = "Unschedulable",
+                    Reason = reason,
                     Message = message,
                     LastTransitionTime = _options.Time.GetUtcNow().UtcDateTime,
                 },

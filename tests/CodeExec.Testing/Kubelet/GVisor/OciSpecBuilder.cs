@@ -76,6 +76,11 @@ public static class OciSpecBuilder
             {
                 problems.Add("securityContext.seccompProfile Localhost: gVisor's own syscall filter is the profile (RuntimeDefault)");
             }
+
+            if (security.AppArmorProfile is { Type: "Localhost" })
+            {
+                problems.Add("securityContext.appArmorProfile Localhost");
+            }
         }
 
         if (problems.Count > 0)
@@ -113,7 +118,7 @@ public static class OciSpecBuilder
 
         var env = ContainerCommand.Environment(container);
         var argv = ContainerCommand.Argv(container, env);
-        var envArray = new JsonArray("PATH=" + DefaultPath, "HOSTNAME=" + pod.Metadata.Name);
+        var envArray = new JsonArray("PATH=" + DefaultPath, "HOSTNAME=" + (pod.Spec.Hostname ?? pod.Metadata.Name));
         foreach (var (name, value) in env)
         {
             envArray.Add($"{name}={value}");
@@ -150,7 +155,7 @@ public static class OciSpecBuilder
                 ["noNewPrivileges"] = security?.AllowPrivilegeEscalation == false,
             },
             ["root"] = new JsonObject { ["path"] = rootfs, ["readonly"] = true },
-            ["hostname"] = pod.Metadata.Name,
+            ["hostname"] = pod.Spec.Hostname ?? pod.Metadata.Name,
             ["mounts"] = Mounts(container, volumes, imageHostPaths),
             ["linux"] = new JsonObject
             {
@@ -197,9 +202,9 @@ public static class OciSpecBuilder
             problems.Add("securityContext.seLinuxOptions/windowsOptions/procMount");
         }
 
-        if (security?.SeccompProfile is { Type: "Localhost" })
+        if (security?.SeccompProfile is { Type: "Localhost" } || security?.AppArmorProfile is { Type: "Localhost" })
         {
-            problems.Add("securityContext.seccompProfile Localhost");
+            problems.Add("securityContext.seccompProfile/appArmorProfile Localhost");
         }
 
         if (container.LivenessProbe is not null || container.ReadinessProbe is not null || container.StartupProbe is not null)
