@@ -424,6 +424,44 @@ public abstract class ApiSemanticsSuite<TTarget>(TTarget target) : IClassFixture
     }
 
     [Fact]
+    public async Task Label_selector_watch_sees_an_object_leave_as_deleted_and_come_back_as_added()
+    {
+        var name = UniqueName("sel");
+        var widget = Widget(name);
+        widget["metadata"]!["labels"] = new JsonObject { ["sel"] = name };
+        var created = await CreateAsync(widget);
+        await SendAsync(new HttpMethod("PATCH"), $"{Collection}/{name}", new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["sel"] = "other" } } }, "application/merge-patch+json");
+        await SendAsync(new HttpMethod("PATCH"), $"{Collection}/{name}", new JsonObject { ["spec"] = new JsonObject { ["size"] = 3 } }, "application/merge-patch+json");
+        await SendAsync(new HttpMethod("PATCH"), $"{Collection}/{name}", new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["sel"] = name } } }, "application/merge-patch+json");
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(20));
+        var types = new List<string>();
+        await foreach (var e in target.WatchAsync($"resourceVersion={Rv(created)}&labelSelector=sel%3D{name}&timeoutSeconds=2", timeout.Token))
+        {
+            types.Add(e["type"]!.GetValue<string>());
+        }
+
+        Assert.Equal(["DELETED", "ADDED"], types);
+    }
+
+    [Fact]
+    public async Task Exact_list_at_an_earlier_resource_version_shows_the_state_then()
+    {
+        var name = UniqueName("exact");
+        var widget = Widget(name);
+        widget["metadata"]!["labels"] = new JsonObject { ["exact"] = name };
+        var created = await CreateAsync(widget);
+        await SendAsync(new HttpMethod("PATCH"), $"{Collection}/{name}", new JsonObject { ["spec"] = new JsonObject { ["size"] = 6 } }, "application/merge-patch+json");
+
+        var (status, list) = await SendAsync(HttpMethod.Get, $"{Collection}?labelSelector=exact%3D{name}&resourceVersion={Rv(created)}&resourceVersionMatch=Exact");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(Rv(created), Rv(list!));
+        Assert.Equal(1, list!["items"]![0]!["spec"]!["size"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task Watch_with_send_initial_events_ends_the_initial_state_with_a_bookmark()
     {
         var name = UniqueName("initial");

@@ -757,7 +757,14 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
     {
         var writer = context.Response.BodyWriter;
         writer.Write(EventPrefix);
-        writer.Write(Encoding.UTF8.GetBytes(frame.Type));
+        writer.Write(frame.Type switch
+        {
+            "ADDED" => "ADDED"u8,
+            "MODIFIED" => "MODIFIED"u8,
+            "DELETED" => "DELETED"u8,
+            "BOOKMARK" => "BOOKMARK"u8,
+            _ => Encoding.UTF8.GetBytes(frame.Type),
+        });
         writer.Write(EventMiddle);
         writer.Write(frame.ObjectJson);
         writer.Write(EventSuffix);
