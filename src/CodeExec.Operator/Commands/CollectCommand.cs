@@ -35,6 +35,9 @@ internal static class CollectCommand
         return signalled.Task;
     }
 
+    /// <summary>The file the collector creates in the output folder when it is ready to be stopped.</summary>
+    public const string ReadyFileName = ".collector-ready";
+
     /// <summary>Runs the command: parses <paramref name="args"/>, waits for <paramref name="stop"/>, prints the record.</summary>
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, Task stop)
     {
@@ -72,11 +75,29 @@ internal static class CollectCommand
         // One line on stderr (outside the record) says the handler is in place; the decoder skips lines before the record.
         await stderr.WriteLineAsync($"collect: waiting for SIGTERM to read {directory}");
         await stderr.FlushAsync();
+        await SignalReadyAsync(directory, stderr);
         await stop;
         var stdoutCapture = Capture(Path.Combine(directory, "stdout"), limit.Value);
         var stderrCapture = Capture(Path.Combine(directory, "stderr"), limit.Value);
         OutputRecord.Write(stdout, stdoutCapture, stderrCapture);
         return 0;
+    }
+
+    /// <summary>
+    /// Creates <see cref="ReadyFileName"/> in the output folder once the SIGTERM handler is in place. The code
+    /// container's wrapper waits for it before starting the code, so a program that ends at once cannot have the
+    /// collector stopped while it is still starting (it would die without printing its record).
+    /// </summary>
+    private static async Task SignalReadyAsync(string directory, TextWriter stderr)
+    {
+        try
+        {
+            await using var ready = File.Create(Path.Combine(directory, ReadyFileName));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await stderr.WriteLineAsync($"collect: cannot create {ReadyFileName} in {directory} ({e.Message}); the code waits for it until its limit");
+        }
     }
 
     /// <summary>

@@ -11,19 +11,19 @@ namespace CodeExec.Operator.Tests.Reconciliation;
 /// processes (NO isolation: trusted test code only), so the sandbox wrapper script, the real interpreter and the real
 /// collector (this build's <c>codeexec-operator collect</c>) produce the output the operator reads. Nothing is scripted.
 /// </summary>
-public sealed class RealProcessExecutionTests : IAsyncLifetime
+public class RealProcessExecutionTests : IAsyncLifetime
 {
     private SandboxCluster _cluster = null!;
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         if (!ProgramOnPath("python3") || !ProgramOnPath("sh"))
         {
             Assert.Skip("python3 and sh are needed on PATH to run code in process mode");
         }
 
-        _cluster = await SandboxCluster.StartAsync(PodRunners.Process());
-        var operatorDll = Path.Combine(AppContext.BaseDirectory, "codeexec-operator.dll");
+        _cluster = await SandboxCluster.StartAsync(CreateRunner());
+        var operatorDll = Path.Combine(OperatorDirectory(), "codeexec-operator.dll");
         await _cluster.StartOperatorAsync(new Dictionary<string, string>
         {
             ["Operator:Sandbox:CollectorCommand:0"] = "dotnet",
@@ -32,12 +32,14 @@ public sealed class RealProcessExecutionTests : IAsyncLifetime
         });
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         if (_cluster is not null)
         {
             await _cluster.DisposeAsync();
         }
+
+        GC.SuppressFinalize(this);
     }
 
     [Fact]
@@ -52,6 +54,7 @@ public sealed class RealProcessExecutionTests : IAsyncLifetime
 
         var status = (await _cluster.WaitForFinalAsync("real-hello", TimeSpan.FromSeconds(90))).Status!;
 
+        Assert.False(status.Message!.Contains("not collected", StringComparison.Ordinal), status.Message);
         Assert.Equal(ExecutionPhase.Succeeded, status.Phase);
         Assert.Equal(0, status.ExitCode);
         Assert.Equal("hello, codeexec\n", status.Stdout);
@@ -72,6 +75,7 @@ public sealed class RealProcessExecutionTests : IAsyncLifetime
         var status = (await _cluster.WaitForFinalAsync("real-flood", TimeSpan.FromSeconds(90))).Status!;
 
         var expectedBytes = Enumerable.Range(0, 20000).Sum(i => Encoding.ASCII.GetByteCount($"row {i}\n"));
+        Assert.False(status.Message!.Contains("not collected", StringComparison.Ordinal), status.Message);
         Assert.Equal(ExecutionPhase.Failed, status.Phase);
         Assert.Equal(4, status.ExitCode);
         Assert.True(status.StdoutTruncated);
@@ -79,6 +83,12 @@ public sealed class RealProcessExecutionTests : IAsyncLifetime
         Assert.StartsWith("row 0\n", status.Stdout, StringComparison.Ordinal);
         Assert.EndsWith("row 19999\n", status.Stdout, StringComparison.Ordinal);
     }
+
+    /// <summary>The pod runner of the kubelet mode under test.</summary>
+    protected virtual IPodRunner CreateRunner() => PodRunners.Process();
+
+    /// <summary>Where the collector's operator build is read from.</summary>
+    protected virtual string OperatorDirectory() => AppContext.BaseDirectory;
 
     private static bool ProgramOnPath(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(dir => File.Exists(Path.Combine(dir, name)));

@@ -115,7 +115,9 @@ public sealed class SandboxRendererTests
         Assert.Equal(["codeexec", "python3", "-I", "/code/main.py", "--flag", "$(rm -rf /)", "'; echo pwned"], command.Skip(3));
         var wrapper = command[2];
         Assert.DoesNotContain("pwned", wrapper, StringComparison.Ordinal);
-        Assert.StartsWith("exec </dev/null >/codeexec/out/stdout 2>/codeexec/out/stderr", wrapper, StringComparison.Ordinal);
+        var lines = wrapper.Split('\n');
+        Assert.StartsWith("i=0; until [ -e /codeexec/out/.collector-ready ]; ", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("exec </dev/null >/codeexec/out/stdout 2>/codeexec/out/stderr", lines[1], StringComparison.Ordinal);
         Assert.Contains("ulimit -u 64 ", wrapper, StringComparison.Ordinal);
         Assert.Contains("ulimit -f 131072 ", wrapper, StringComparison.Ordinal); // 64Mi tmp over 16Mi buffer, in 512-byte blocks
         Assert.EndsWith("exec \"$@\"\n", wrapper, StringComparison.Ordinal);
@@ -128,7 +130,7 @@ public sealed class SandboxRendererTests
         execution.Spec.Stdin = "42\n";
         var pod = RenderPod(execution);
 
-        Assert.StartsWith("exec </codeexec/in/stdin ", Code(pod).Command[2], StringComparison.Ordinal);
+        Assert.StartsWith("exec </codeexec/in/stdin ", Code(pod).Command[2].Split('\n')[1], StringComparison.Ordinal);
         var stdin = Assert.Single(pod.Spec.Volumes, v => v.Name == "stdin");
         Assert.Equal("hello-code", stdin.ConfigMap.Name);
         Assert.Equal(("stdin", "stdin"), (Assert.Single(stdin.ConfigMap.Items).Key, stdin.ConfigMap.Items[0].Path));
@@ -178,7 +180,7 @@ public sealed class SandboxRendererTests
     }
 
     [Fact]
-    public void Collector_is_a_native_sidecar_as_another_user_reading_the_output_read_only()
+    public void Collector_is_a_native_sidecar_as_another_user_mounting_the_output_folder()
     {
         var execution = TestObjects.Execution();
         execution.Spec.Limits = new ExecutionLimits { OutputBytes = 2048 };
@@ -194,7 +196,8 @@ public sealed class SandboxRendererTests
         Assert.Equal(65533, collector.SecurityContext.RunAsUser);
         Assert.NotEqual(pod.Spec.SecurityContext.RunAsUser, collector.SecurityContext.RunAsUser);
         var mount = Assert.Single(collector.VolumeMounts);
-        Assert.Equal(("output", "/codeexec/out", true), (mount.Name, mount.MountPath, mount.ReadOnlyProperty ?? false));
+        // Writable for the ready marker only; the code cannot reach the collector's other files (it has none).
+        Assert.Equal(("output", "/codeexec/out", false), (mount.Name, mount.MountPath, mount.ReadOnlyProperty ?? false));
         Assert.Equal("100m", collector.Resources.Limits["cpu"].ToString());
     }
 
