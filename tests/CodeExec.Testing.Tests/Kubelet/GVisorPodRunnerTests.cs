@@ -116,6 +116,18 @@ public sealed class GVisorPodRunnerTests
         Assert.Equal("", observer.Output("main", OutputStreamKind.Stderr));
     }
 
+    [Fact]
+    public async Task Sidecar_startup_probe_runs_with_runsc_exec_and_holds_back_the_main_container()
+    {
+        var runner = Runner();
+        var observer = new RecordingObserver();
+
+        var outcome = await runner.RunAsync(TestPods.Request(TestPods.SlowSidecar("probe")), observer, Ct);
+
+        Assert.Equal(PodRunEnd.Succeeded, outcome.End);
+        Assert.Equal("sidecar-ready\n", observer.Output("main"));
+    }
+
     private static IPodRunner Runner(long? podPidsLimit = null)
     {
         var gvisor = new GVisorOptions();

@@ -106,4 +106,15 @@ public sealed class ProcessPodRunnerTests
         Assert.Equal("== stdout\nfrom-code\n== stderr\nwarn\n", observer.Output("collector"));
         Assert.Equal(0, observer.Termination("collector").ExitCode);
     }
+
+    [Fact]
+    public async Task Sidecar_startup_probe_holds_back_the_main_container_until_it_succeeds()
+    {
+        var observer = new RecordingObserver();
+
+        var outcome = await PodRunners.Process().RunAsync(TestPods.Request(TestPods.SlowSidecar("p")), observer, Ct);
+
+        Assert.Equal(PodRunEnd.Succeeded, outcome.End);
+        Assert.Equal("sidecar-ready\n", observer.Output("main"));
+    }
 }

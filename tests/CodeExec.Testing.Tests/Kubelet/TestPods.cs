@@ -62,11 +62,14 @@ internal static class TestPods
             };
         }
 
+        // PID 1 drops a SIGTERM it has no handler for: the collector says when its trap is in place, and its startup
+        // probe holds the code back until then (otherwise a fast program ends before the trap exists).
         var collector = Container("collector", "/bin/sh", "-c",
-            "trap 'echo \"== stdout\"; cat /codeexec/out/stdout; echo \"== stderr\"; cat /codeexec/out/stderr; exit 0' TERM; while :; do sleep 0.1; done");
+            "trap 'echo \"== stdout\"; cat /codeexec/out/stdout; echo \"== stderr\"; cat /codeexec/out/stderr; exit 0' TERM; echo > /ready/trap; while :; do sleep 0.1; done");
         collector.RestartPolicy = "Always";
         collector.SecurityContext.RunAsUser = 65533;
-        collector.VolumeMounts = [Mount("output", "/codeexec/out", readOnly: true)];
+        collector.VolumeMounts = [Mount("output", "/codeexec/out", readOnly: true), Mount("collector-ready", "/ready")];
+        collector.StartupProbe = new V1Probe { Exec = new V1ExecAction { Command = ["/bin/sh", "-c", "test -e /ready/trap"] }, PeriodSeconds = 1, FailureThreshold = 60 };
 
         var pod = Simple(name + "-sandbox", codeContainer);
         pod.Spec.InitContainers = [collector];
@@ -83,11 +86,32 @@ internal static class TestPods
             new V1Volume { Name = "code", ConfigMap = new V1ConfigMapVolumeSource { Name = configMap.Metadata.Name, DefaultMode = 292, Items = [new V1KeyToPath { Key = "code", Path = fileName }] } },
             EmptyDir("tmp"),
             EmptyDir("output"),
+            EmptyDir("collector-ready", "1Mi"),
         ];
         return (pod, configMap);
     }
 
     public static PodRunRequest Request(V1Pod pod) => new(pod);
+
+    /// <summary>
+    /// A pod whose sidecar becomes ready (touches /shared/ready) only after a second, with an exec startupProbe on that
+    /// file, and a main container that reports whether the sidecar was ready when it started.
+    /// </summary>
+    public static V1Pod SlowSidecar(string name)
+    {
+        var sidecar = Container("sidecar", "/bin/sh", "-c", "trap 'exit 0' TERM; sleep 1; echo > /shared/ready; while :; do sleep 0.1; done");
+        sidecar.RestartPolicy = "Always";
+        sidecar.SecurityContext.RunAsUser = 1000;
+        sidecar.VolumeMounts = [Mount("shared", "/shared")];
+        sidecar.StartupProbe = new V1Probe { Exec = new V1ExecAction { Command = ["/bin/sh", "-c", "test -e /shared/ready"] }, PeriodSeconds = 1, FailureThreshold = 30 };
+        var main = Container("main", "/bin/sh", "-c", "if test -e /shared/ready; then echo sidecar-ready; else echo sidecar-not-ready; fi");
+        main.SecurityContext.RunAsUser = 1000;
+        main.VolumeMounts = [Mount("shared", "/shared")];
+        var pod = Simple(name, main);
+        pod.Spec.InitContainers = [sidecar];
+        pod.Spec.Volumes = [EmptyDir("shared")];
+        return pod;
+    }
 
     public static V1VolumeMount Mount(string volume, string path, bool readOnly = false) =>
         new() { Name = volume, MountPath = path, ReadOnlyProperty = readOnly };

@@ -503,7 +503,11 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
 
         await WriteJsonAsync(context, 201, new JsonObject
         {
-            ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Success", ["code"] = 201,
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Success",
+            ["code"] = 201,
         });
     }
 
@@ -625,7 +629,11 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
         details["uid"] = result.Object.Uid;
         await WriteJsonAsync(context, 200, new JsonObject
         {
-            ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Success", ["details"] = details,
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Success",
+            ["details"] = details,
         });
     }
 

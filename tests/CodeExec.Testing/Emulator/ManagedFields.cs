@@ -585,7 +585,8 @@ internal static class ManagedFields
                 ObjectMeta.GetString(item, "operation") ?? "Update",
                 ObjectMeta.GetString(item, "apiVersion") ?? "",
                 ObjectMeta.GetString(item, "subresource"),
-                fields) { TimeText = ObjectMeta.GetString(item, "time") });
+                fields)
+            { TimeText = ObjectMeta.GetString(item, "time") });
         }
 
         return result;

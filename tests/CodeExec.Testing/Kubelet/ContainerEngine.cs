@@ -17,6 +17,9 @@ internal interface IPodSandbox : IAsyncDisposable
 {
     /// <summary>Starts a container. Throws <see cref="ImagePullFailedException"/> or <see cref="UnsupportedPodException"/>.</summary>
     Task<IRunningContainer> StartAsync(V1Container container, IPodRunObserver observer, CancellationToken cancellationToken);
+
+    /// <summary>Runs an exec probe's command in a running container; true when it exits 0.</summary>
+    Task<bool> ProbeAsync(V1Container container, IRunningContainer running, IList<string> command, CancellationToken cancellationToken);
 }
 
 /// <summary>A started container.</summary>

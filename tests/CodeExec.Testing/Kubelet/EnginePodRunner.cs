@@ -56,6 +56,13 @@ internal sealed class EnginePodRunner(IContainerEngine engine, TimeProvider time
                 if (init.RestartPolicy == "Always")
                 {
                     sidecars.Add(started);
+                    if (init.StartupProbe is { } probe && !await StartupProbeSucceedsAsync(sandbox, init, probe, started, stop))
+                    {
+                        await StopAllAsync(sidecars, grace);
+                        await Task.WhenAll(reports);
+                        return new PodRunOutcome(PodRunEnd.Failed, $"startup probe of sidecar {init.Name} failed");
+                    }
+
                     continue;
                 }
 
@@ -139,6 +146,41 @@ internal sealed class EnginePodRunner(IContainerEngine engine, TimeProvider time
             observer.ContainerWaiting(container.Name, "ErrImagePull", e.Message);
             observer.ContainerWaiting(container.Name, "ImagePullBackOff", $"Back-off pulling image \"{e.Image}\"");
             return null;
+        }
+    }
+
+    /// <summary>
+    /// A native sidecar with a startupProbe holds back the next containers until the probe succeeds, as the kubelet
+    /// does: initialDelaySeconds, then every periodSeconds (default 10) up to failureThreshold (default 3) failures.
+    /// Only exec probes are supported.
+    /// </summary>
+    private async Task<bool> StartupProbeSucceedsAsync(IPodSandbox sandbox, V1Container container, V1Probe probe, IRunningContainer running, CancellationToken stop)
+    {
+        if (probe.Exec?.Command is not { Count: > 0 } command)
+        {
+            throw new UnsupportedPodException($"container {container.Name}: only exec startup probes are supported by the simulated kubelet");
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(probe.InitialDelaySeconds ?? 0), time, stop);
+        var failures = 0;
+        while (true)
+        {
+            if (running.Exit.IsCompleted)
+            {
+                return false;
+            }
+
+            if (await sandbox.ProbeAsync(container, running, command, stop))
+            {
+                return true;
+            }
+
+            if (++failures >= (probe.FailureThreshold ?? 3))
+            {
+                return false;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(probe.PeriodSeconds ?? 10), time, stop);
         }
     }
 

@@ -4,8 +4,8 @@ using CodeExec.Testing.Emulator;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
-using WatchEventType = k8s.WatchEventType;
 using Microsoft.Extensions.Logging;
+using WatchEventType = k8s.WatchEventType;
 
 namespace CodeExec.Testing.Kubelet;
 

@@ -90,6 +90,13 @@ internal sealed class GVisorEngine(PodRunnerOptions options, GVisorOptions gviso
             return Task.FromResult<IRunningContainer>(new GVisorContainer(id, container.Name, start, cgroup, this, observer, options.Time));
         }
 
+        public Task<bool> ProbeAsync(V1Container container, IRunningContainer running, IList<string> command, CancellationToken cancellationToken)
+        {
+            // runsc exec runs the command in the container's sandbox, as the container's user and environment.
+            string[] args = ["--root", _stateFolder, "exec", SandboxId(container), .. command];
+            return Task.Run(() => HostProcess.Run(gvisor.RunscPath, args).ExitCode == 0, cancellationToken);
+        }
+
         public ValueTask DisposeAsync()
         {
             Cleanup();

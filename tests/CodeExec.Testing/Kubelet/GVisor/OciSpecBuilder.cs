@@ -207,9 +207,14 @@ public static class OciSpecBuilder
             problems.Add("securityContext.seccompProfile/appArmorProfile Localhost");
         }
 
-        if (container.LivenessProbe is not null || container.ReadinessProbe is not null || container.StartupProbe is not null)
+        if (container.LivenessProbe is not null || container.ReadinessProbe is not null)
         {
-            problems.Add("probes");
+            problems.Add("liveness/readiness probes");
+        }
+
+        if (container.StartupProbe is { } startup && (container.RestartPolicy != "Always" || startup.Exec is null))
+        {
+            problems.Add("probes: only an exec startupProbe on a native sidecar is supported");
         }
 
         if (container.Lifecycle is not null)

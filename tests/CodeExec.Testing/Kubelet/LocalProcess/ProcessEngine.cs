@@ -61,7 +61,25 @@ internal sealed class ProcessEngine(PodRunnerOptions options) : IContainerEngine
 
     private sealed class ProcessSandbox(V1Pod pod, string folder, Dictionary<string, string> volumes, TimeProvider time) : IPodSandbox
     {
+        public async Task<bool> ProbeAsync(V1Container container, IRunningContainer running, IList<string> command, CancellationToken cancellationToken)
+        {
+            var (start, _) = Prepare(container, [.. command]);
+            start.RedirectStandardInput = false;
+            using var probe = Process.Start(start)!;
+            var drain = Task.WhenAll(probe.StandardOutput.ReadToEndAsync(cancellationToken), probe.StandardError.ReadToEndAsync(cancellationToken));
+            await probe.WaitForExitAsync(cancellationToken);
+            await drain;
+            return probe.ExitCode == 0;
+        }
+
         public Task<IRunningContainer> StartAsync(V1Container container, IPodRunObserver observer, CancellationToken cancellationToken)
+        {
+            var (start, _) = Prepare(container, null);
+            return Task.FromResult<IRunningContainer>(new ProcessContainer(container.Name, start, observer, time));
+        }
+
+        /// <summary>The process of <paramref name="container"/> (or of <paramref name="execCommand"/> in its environment).</summary>
+        private (ProcessStartInfo Start, MountPathRewriter Rewriter) Prepare(V1Container container, List<string>? execCommand)
         {
             var mounts = new List<KeyValuePair<string, string>>();
             foreach (var mount in container.VolumeMounts ?? [])
@@ -76,7 +94,7 @@ internal sealed class ProcessEngine(PodRunnerOptions options) : IContainerEngine
 
             var rewriter = new MountPathRewriter(mounts);
             var env = ContainerCommand.Environment(container);
-            var argv = ContainerCommand.Argv(container, env).Select(rewriter.Rewrite).ToList();
+            var argv = (execCommand ?? ContainerCommand.Argv(container, env)).Select(rewriter.Rewrite).ToList();
             var start = new ProcessStartInfo(argv[0])
             {
                 WorkingDirectory = container.WorkingDir is { Length: > 0 } workingDir ? rewriter.Rewrite(workingDir) : folder,
@@ -99,7 +117,7 @@ internal sealed class ProcessEngine(PodRunnerOptions options) : IContainerEngine
                 start.Environment[name] = rewriter.Rewrite(value);
             }
 
-            return Task.FromResult<IRunningContainer>(new ProcessContainer(container.Name, start, observer, time));
+            return (start, rewriter);
         }
 
         public ValueTask DisposeAsync()

@@ -81,6 +81,9 @@ public sealed class ScriptedPodRunner : IPodRunner
             return Task.FromResult<IRunningContainer>(new ScriptedContainerRun(container.Name, behaviour, observer, time));
         }
 
+        public Task<bool> ProbeAsync(V1Container container, IRunningContainer running, IList<string> command, CancellationToken cancellationToken) =>
+            Task.FromResult(!running.Exit.IsCompleted);
+
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
         private ScriptedContainer DefaultFor(V1Container container) =>
