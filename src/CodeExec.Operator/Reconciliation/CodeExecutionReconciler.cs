@@ -145,7 +145,9 @@ internal sealed class CodeExecutionReconciler(
         {
             if (!PodOutcome.IsOutputReady(pod) && pod.Metadata.DeletionTimestamp is null && !CollectorOverdue(pod, observation, now))
             {
-                // The code has ended; the kubelet now stops the collector, which prints the record. Its status change wakes us.
+                // The code has ended, but the Pod has not: the kubelet is still stopping the collector (which then prints
+                // the record), or has killed the code for its deadline and not yet said so (status.reason
+                // DeadlineExceeded comes with the Pod's final phase). Its next status change wakes us.
                 return ReconcileResult.After(TimeSpan.FromSeconds(1));
             }
 
