@@ -57,7 +57,7 @@ internal static class EmulatedCluster
 {
     public static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>Builds and starts the operator host on the emulator with the recording reconciler, on a free port.</summary>
+    /// <summary>Builds and starts the operator host on the emulator with the recording reconciler in place of the CodeExecution logic, on a free port.</summary>
     public static async Task<WebApplication> StartOperatorAsync(KubernetesEmulator emulator, ReconcileRecorder recorder, params string[] settings)
     {
         string[] args = ["--urls", "http://127.0.0.1:0", .. settings];
@@ -66,7 +66,9 @@ internal static class EmulatedCluster
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
             builder.Services.AddKubernetesClient(_ => new KubernetesApiClient(emulator.ClientConfiguration));
             builder.Services.AddSingleton(recorder);
-            builder.Services.AddController<CodeExecution, RecordingReconciler>(controller => controller.Owns<V1Pod>());
+            // The host registers the CodeExecution controller (owning sandbox Pods); these machinery tests swap its logic
+            // for the recording reconciler (the last registration of a service wins).
+            builder.Services.AddScoped<IReconciler<CodeExecution>, RecordingReconciler>();
         });
         await app.StartAsync(Ct);
         return app;
