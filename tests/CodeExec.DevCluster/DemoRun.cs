@@ -97,7 +97,7 @@ internal sealed class DemoRun(DevClusterOptions options, TextWriter output, Time
 
                 The cluster (without operator) stays up until Ctrl+C. Run an operator against it, for example:
                   export KUBECONFIG={kubeconfig}
-                  dotnet run --project src/CodeExec.Operator -- {string.Join(' ', build.CollectorCommand.Select((part, i) => $"--Operator:Sandbox:CollectorCommand:{i}={part}"))}
+                  dotnet run --project src/CodeExec.Operator -- {string.Join(' ', build.CollectorCommand.Select((part, i) => $"--Sandbox:CollectorCommand:{i}={part}"))}
                   CODEEXEC_E2E_COLLECTOR_COMMAND="{string.Join(' ', build.CollectorCommand)}" dotnet test --project tests/CodeExec.E2E
                 """);
             await WaitForStopAsync(cancellationToken);
@@ -171,8 +171,8 @@ internal sealed class DemoRun(DevClusterOptions options, TextWriter output, Time
     /// </summary>
     private static readonly Dictionary<string, string> CollectorSettings = new(StringComparer.Ordinal)
     {
-        ["Operator:Sandbox:CollectorCpu"] = "1",
-        ["Operator:Sandbox:CollectorMemory"] = "256Mi",
+        ["Sandbox:CollectorCpu"] = "1",
+        ["Sandbox:CollectorMemory"] = "256Mi",
     };
 
     /// <summary>The folders standing in for images in gVisor mode: /usr, /etc, the staged operator, and the .NET install when elsewhere.</summary>

@@ -85,7 +85,7 @@ public sealed class RealClusterFixture : IAsyncLifetime
         var settings = new Dictionary<string, string>(StringComparer.Ordinal);
         if (Environment.GetEnvironmentVariable("CODEEXEC_E2E_COLLECTOR_IMAGE") is { Length: > 0 } image)
         {
-            settings["Operator:Sandbox:CollectorImage"] = image;
+            settings["Sandbox:CollectorImage"] = image;
         }
 
         // A space-separated command overrides the collector command, e.g. when the collector image keeps the binary elsewhere.

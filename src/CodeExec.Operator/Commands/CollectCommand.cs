@@ -38,6 +38,12 @@ internal static class CollectCommand
     /// <summary>The file the collector creates in the output folder when it is ready to be stopped.</summary>
     public const string ReadyFileName = ".collector-ready";
 
+    /// <summary>
+    /// <c>collect --ready --dir DIR</c> is the collector's startupProbe: exit 0 when the collector waiting in the same
+    /// container has created <see cref="ReadyFileName"/>, else 1.
+    /// </summary>
+    public const string ReadyFlag = "--ready";
+
     /// <summary>Runs the command: parses <paramref name="args"/>, waits for <paramref name="stop"/>, prints the record.</summary>
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, Task stop)
     {
@@ -47,11 +53,15 @@ internal static class CollectCommand
         ArgumentNullException.ThrowIfNull(stop);
         string? directory = null;
         int? limit = null;
+        var readyCheck = false;
         for (var i = 0; i < args.Count; i++)
         {
             var value = i + 1 < args.Count ? args[i + 1] : null;
             switch (args[i])
             {
+                case ReadyFlag:
+                    readyCheck = true;
+                    break;
                 case "--dir" when value is not null:
                     directory = value;
                     i++;
@@ -64,6 +74,12 @@ internal static class CollectCommand
                     await stderr.WriteLineAsync($"collect: unexpected argument '{args[i]}'. Usage: collect --dir DIR --limit-bytes N");
                     return UsageExitCode;
             }
+        }
+
+        if (readyCheck && directory is not null)
+        {
+            // The startupProbe: ready once the waiting collector has created its marker.
+            return File.Exists(Path.Combine(directory, ReadyFileName)) ? 0 : 1;
         }
 
         if (directory is null || limit is null)
@@ -84,9 +100,9 @@ internal static class CollectCommand
     }
 
     /// <summary>
-    /// Creates <see cref="ReadyFileName"/> in the output folder once the SIGTERM handler is in place. The code
-    /// container's wrapper waits for it before starting the code, so a program that ends at once cannot have the
-    /// collector stopped while it is still starting (it would die without printing its record).
+    /// Creates <see cref="ReadyFileName"/> in the output folder once the SIGTERM handler is in place. The collector's
+    /// startupProbe (<see cref="ReadyFlag"/>) passes on it, and the kubelet starts the code only then, so a program that
+    /// ends at once cannot have the collector stopped while it is still starting (it would die without its record).
     /// </summary>
     private static async Task SignalReadyAsync(string directory, TextWriter stderr)
     {
@@ -96,7 +112,7 @@ internal static class CollectCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            await stderr.WriteLineAsync($"collect: cannot create {ReadyFileName} in {directory} ({e.Message}); the code waits for it until its limit");
+            await stderr.WriteLineAsync($"collect: cannot create {ReadyFileName} in {directory} ({e.Message}); its startupProbe cannot pass");
         }
     }
 

@@ -269,12 +269,11 @@ internal static class SandboxRenderer
         };
     }
 
-    /// <summary>How long the wrapper waits for the collector to be ready before it gives up (exit 125).</summary>
+    /// <summary>How long the collector may take to become ready (its startupProbe) before the Pod fails to start.</summary>
     public const int CollectorStartTimeoutSeconds = 60;
 
     /// <summary>
-    /// The shell wrapper run as <c>/bin/sh -c</c>: waits until the collector is ready to be stopped, sends
-    /// stdin/stdout/stderr to the files, sets the file size and process
+    /// The shell wrapper run as <c>/bin/sh -c</c>: sends stdin/stdout/stderr to the files, sets the file size and process
     /// rlimits (hard and soft), then execs the interpreter. It holds only integers the operator computed: user input
     /// reaches the program as positional arguments, never as shell text.
     /// </summary>
@@ -287,10 +286,7 @@ internal static class SandboxRenderer
         var processes = limits.Processes.ToString(CultureInfo.InvariantCulture);
         var failed = WrapperFailureExitCode.ToString(CultureInfo.InvariantCulture);
         var stdin = hasStdin ? StdinDirectory + "/" + StdinKey : "/dev/null";
-        var ready = OutputDirectory + "/" + Commands.CollectCommand.ReadyFileName;
-        var waitSteps = (CollectorStartTimeoutSeconds * 10).ToString(CultureInfo.InvariantCulture);
-        return $"i=0; until [ -e {ready} ]; do i=$((i+1)); if [ $i -gt {waitSteps} ]; then echo 'codeexec: the output collector did not start' >&2; exit {failed}; fi; sleep 0.1; done\n"
-            + $"exec <{stdin} >{OutputDirectory}/stdout 2>{OutputDirectory}/stderr || exit {failed}\n"
+        return $"exec <{stdin} >{OutputDirectory}/stdout 2>{OutputDirectory}/stderr || exit {failed}\n"
             + $"ulimit -f {blocks} || {{ echo 'codeexec: cannot set the file size limit' >&2; exit {failed}; }}\n"
             + $"ulimit -u {processes} 2>/dev/null || ulimit -p {processes} || {{ echo 'codeexec: cannot set the process limit' >&2; exit {failed}; }}\n"
             + "exec \"$@\"\n";
@@ -311,6 +307,15 @@ internal static class SandboxRenderer
         ],
         Resources = Resources(new ResourceQuantity(options.CollectorCpu), new ResourceQuantity(options.CollectorMemory)),
         SecurityContext = ContainerSecurity(runAsUser: options.CollectorUid),
+        // The kubelet starts the code only once this probe passes, i.e. once the collector's SIGTERM handler is in
+        // place: a program that ends at once can then never have the collector stopped while it is still starting.
+        StartupProbe = new V1Probe
+        {
+            Exec = new V1ExecAction { Command = [.. options.EffectiveCollectorCommand, Commands.CollectCommand.ReadyFlag, "--dir", OutputDirectory] },
+            PeriodSeconds = 1,
+            TimeoutSeconds = 10,
+            FailureThreshold = CollectorStartTimeoutSeconds,
+        },
         // Writable only so the collector can create its ready marker (CollectCommand.ReadyFileName); it reads the streams.
         VolumeMounts = [new V1VolumeMount { Name = OutputVolume, MountPath = OutputDirectory }],
     };

@@ -19,7 +19,7 @@ public sealed class InProcessOperator : IAsyncDisposable
     /// <summary>
     /// Builds and starts the operator. <paramref name="collectorCommand"/> (when given) replaces the collector command
     /// of every sandbox Pod; <paramref name="settings"/> are further configuration keys such as
-    /// <c>Operator:Sandbox:CollectorImage</c>. Operator logs below <paramref name="minimumLogLevel"/> are dropped.
+    /// <c>Sandbox:CollectorImage</c>. Operator logs below <paramref name="minimumLogLevel"/> are dropped.
     /// </summary>
     public static async Task<InProcessOperator> StartAsync(string kubeconfigPath, IReadOnlyList<string>? collectorCommand,
         IReadOnlyDictionary<string, string>? settings = null, string minimumLogLevel = "Warning", CancellationToken cancellationToken = default)
@@ -34,7 +34,7 @@ public sealed class InProcessOperator : IAsyncDisposable
         };
         for (var i = 0; i < (collectorCommand?.Count ?? 0); i++)
         {
-            args.Add(string.Create(CultureInfo.InvariantCulture, $"--Operator:Sandbox:CollectorCommand:{i}={collectorCommand![i]}"));
+            args.Add(string.Create(CultureInfo.InvariantCulture, $"--Sandbox:CollectorCommand:{i}={collectorCommand![i]}"));
         }
 
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())

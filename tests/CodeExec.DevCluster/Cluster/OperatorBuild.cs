@@ -16,7 +16,7 @@ public sealed record OperatorBuild(string DotnetHost, string Directory)
     /// <summary>The operator's assembly file name.</summary>
     public const string AssemblyFile = "codeexec-operator.dll";
 
-    /// <summary>The collector command for the operator setting <c>Operator:Sandbox:CollectorCommand</c>.</summary>
+    /// <summary>The collector command for the operator setting <c>Sandbox:CollectorCommand</c>.</summary>
     public IReadOnlyList<string> CollectorCommand => [DotnetHost, Path.Combine(Directory, AssemblyFile), "collect"];
 
     /// <summary>The folder of the .NET install (the parent of <see cref="DotnetHost"/>).</summary>

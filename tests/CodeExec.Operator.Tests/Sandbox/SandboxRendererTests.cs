@@ -115,9 +115,7 @@ public sealed class SandboxRendererTests
         Assert.Equal(["codeexec", "python3", "-I", "/code/main.py", "--flag", "$(rm -rf /)", "'; echo pwned"], command.Skip(3));
         var wrapper = command[2];
         Assert.DoesNotContain("pwned", wrapper, StringComparison.Ordinal);
-        var lines = wrapper.Split('\n');
-        Assert.StartsWith("i=0; until [ -e /codeexec/out/.collector-ready ]; ", lines[0], StringComparison.Ordinal);
-        Assert.StartsWith("exec </dev/null >/codeexec/out/stdout 2>/codeexec/out/stderr", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("exec </dev/null >/codeexec/out/stdout 2>/codeexec/out/stderr", wrapper, StringComparison.Ordinal);
         Assert.Contains("ulimit -u 64 ", wrapper, StringComparison.Ordinal);
         Assert.Contains("ulimit -f 131072 ", wrapper, StringComparison.Ordinal); // 64Mi tmp over 16Mi buffer, in 512-byte blocks
         Assert.EndsWith("exec \"$@\"\n", wrapper, StringComparison.Ordinal);
@@ -130,7 +128,7 @@ public sealed class SandboxRendererTests
         execution.Spec.Stdin = "42\n";
         var pod = RenderPod(execution);
 
-        Assert.StartsWith("exec </codeexec/in/stdin ", Code(pod).Command[2].Split('\n')[1], StringComparison.Ordinal);
+        Assert.StartsWith("exec </codeexec/in/stdin ", Code(pod).Command[2], StringComparison.Ordinal);
         var stdin = Assert.Single(pod.Spec.Volumes, v => v.Name == "stdin");
         Assert.Equal("hello-code", stdin.ConfigMap.Name);
         Assert.Equal(("stdin", "stdin"), (Assert.Single(stdin.ConfigMap.Items).Key, stdin.ConfigMap.Items[0].Path));
@@ -199,6 +197,10 @@ public sealed class SandboxRendererTests
         // Writable for the ready marker only; the code cannot reach the collector's other files (it has none).
         Assert.Equal(("output", "/codeexec/out", false), (mount.Name, mount.MountPath, mount.ReadOnlyProperty ?? false));
         Assert.Equal("100m", collector.Resources.Limits["cpu"].ToString());
+
+        // The code starts only once the collector can be stopped safely (its SIGTERM handler is in place).
+        Assert.Equal(["dotnet", "/src/codeexec-operator.dll", "collect", "--ready", "--dir", "/codeexec/out"], collector.StartupProbe.Exec.Command);
+        Assert.Equal((1, 60), (collector.StartupProbe.PeriodSeconds, collector.StartupProbe.FailureThreshold));
     }
 
     [Fact]

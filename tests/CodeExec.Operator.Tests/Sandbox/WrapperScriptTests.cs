@@ -13,14 +13,7 @@ public sealed class WrapperScriptTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private Task<int> RunWrapper(bool hasStdin, params string[] program)
-    {
-        File.Create(Path.Combine(_dir, CodeExec.Operator.Commands.CollectCommand.ReadyFileName)).Dispose();
-        return RunWrapperUnready(hasStdin, program);
-    }
-
-    /// <summary>Runs the wrapper without the collector's ready marker in place (the test creates it, or not).</summary>
-    private async Task<int> RunWrapperUnready(bool hasStdin, params string[] program)
+    private async Task<int> RunWrapper(bool hasStdin, params string[] program)
     {
         if (!File.Exists("/bin/sh"))
         {
@@ -40,21 +33,6 @@ public sealed class WrapperScriptTests : IDisposable
         using var process = Process.Start(start)!;
         await process.WaitForExitAsync(TestContext.Current.CancellationToken);
         return process.ExitCode;
-    }
-
-    [Fact]
-    public async Task The_program_starts_only_once_the_collector_is_ready()
-    {
-        var marker = Path.Combine(_dir, "started");
-        var run = RunWrapperUnready(false, "/bin/sh", "-c", $"touch {marker}");
-
-        await Task.Delay(700, TestContext.Current.CancellationToken);
-        Assert.False(File.Exists(marker), "the program ran before the collector was ready");
-        Assert.False(run.IsCompleted);
-
-        await File.WriteAllBytesAsync(Path.Combine(_dir, CodeExec.Operator.Commands.CollectCommand.ReadyFileName), [], TestContext.Current.CancellationToken);
-        Assert.Equal(0, await run.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
-        Assert.True(File.Exists(marker));
     }
 
     [Fact]
