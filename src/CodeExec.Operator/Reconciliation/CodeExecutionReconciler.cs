@@ -197,7 +197,7 @@ internal sealed class CodeExecutionReconciler(
         }
         else
         {
-            (output, outputError) = await CollectOutputAsync(pod, cancellationToken);
+            (output, outputError) = await CollectOutputAsync(pod, outcome, cancellationToken);
         }
 
         var previous = execution.Status;
@@ -314,7 +314,12 @@ internal sealed class CodeExecutionReconciler(
         return ReconcileResult.Done;
     }
 
-    private async Task<(CollectedOutput? Output, string? Error)> CollectOutputAsync(V1Pod pod, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads and decodes the collector's record. A log that is gone (404) is reported as output not collected; any other
+    /// failure (a 5xx, a 429, the network) fails the reconcile so it is retried with the Pod still there, until the
+    /// result is overdue: a transient error never costs the output.
+    /// </summary>
+    private async Task<(CollectedOutput? Output, string? Error)> CollectOutputAsync(V1Pod pod, PodObservation outcome, CancellationToken cancellationToken)
     {
         var run = SandboxRun.FromPod(pod);
         try
@@ -326,7 +331,7 @@ internal sealed class CodeExecutionReconciler(
             var output = OutputDecoder.Decode(log, run.OutputBytes, out var error);
             return (output, error);
         }
-        catch (HttpOperationException e)
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound || CollectorOverdue(pod, outcome, time.GetUtcNow()))
         {
             return (null, $"the collector's log could not be read ({(int)e.Response.StatusCode} {e.Response.ReasonPhrase})");
         }

@@ -230,6 +230,20 @@ public sealed class ExecutionLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_failing_read_of_the_collector_log_is_retried_and_the_output_is_not_lost()
+    {
+        _cluster.Emulator.Faults.FailRequests("GET", "pods/log", 500, times: 3);
+        _cluster.ScriptSandbox("log-flaky", new ScriptedContainer(), "still here\n");
+        await _cluster.CreateExecutionAsync("log-flaky");
+
+        var status = (await _cluster.WaitForFinalAsync("log-flaky")).Status!;
+
+        Assert.Equal(ExecutionPhase.Succeeded, status.Phase);
+        Assert.Equal("still here\n", status.Stdout);
+        Assert.Equal(3, _cluster.Emulator.Faults.InjectedFailures);
+    }
+
+    [Fact]
     public async Task Bursts_of_500_and_429_answers_delay_but_do_not_break_executions()
     {
         using var recorder = await ObjectRecorder.StartAsync(_cluster.Client, SandboxCluster.Namespace);
