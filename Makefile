@@ -16,8 +16,9 @@ build: ## restore and build the whole solution
 test: ## run every test (unit, emulator, real API server); ends with "N passed, N failed"
 	hack/test.sh
 
-crds: ## regenerate crds/*.yaml from the C# types in src/CodeExec.Api
+crds: ## regenerate crds/*.yaml from the C# types in src/CodeExec.Api (and the Helm chart's copies)
 	$(DOTNET) run --project src/CodeExec.CrdGen -- crds
+	mkdir -p charts/codeexec-operator/crds && cp crds/codeexec.dev_*.yaml charts/codeexec-operator/crds/
 
 run: ## run the operator against the cluster of the current kubeconfig
 	$(DOTNET) run --project src/CodeExec.Operator

@@ -35,6 +35,15 @@ internal static class CollectCommand
         return signalled.Task;
     }
 
+    /// <summary>The file the collector creates in the output folder when it is ready to be stopped.</summary>
+    public const string ReadyFileName = ".collector-ready";
+
+    /// <summary>
+    /// <c>collect --ready --dir DIR</c> is the collector's startupProbe: exit 0 when the collector waiting in the same
+    /// container has created <see cref="ReadyFileName"/>, else 1.
+    /// </summary>
+    public const string ReadyFlag = "--ready";
+
     /// <summary>Runs the command: parses <paramref name="args"/>, waits for <paramref name="stop"/>, prints the record.</summary>
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, Task stop)
     {
@@ -44,11 +53,15 @@ internal static class CollectCommand
         ArgumentNullException.ThrowIfNull(stop);
         string? directory = null;
         int? limit = null;
+        var readyCheck = false;
         for (var i = 0; i < args.Count; i++)
         {
             var value = i + 1 < args.Count ? args[i + 1] : null;
             switch (args[i])
             {
+                case ReadyFlag:
+                    readyCheck = true;
+                    break;
                 case "--dir" when value is not null:
                     directory = value;
                     i++;
@@ -63,6 +76,12 @@ internal static class CollectCommand
             }
         }
 
+        if (readyCheck && directory is not null)
+        {
+            // The startupProbe: ready once the waiting collector has created its marker.
+            return File.Exists(Path.Combine(directory, ReadyFileName)) ? 0 : 1;
+        }
+
         if (directory is null || limit is null)
         {
             await stderr.WriteLineAsync("collect: --dir and --limit-bytes (a positive integer) are required");
@@ -72,11 +91,29 @@ internal static class CollectCommand
         // One line on stderr (outside the record) says the handler is in place; the decoder skips lines before the record.
         await stderr.WriteLineAsync($"collect: waiting for SIGTERM to read {directory}");
         await stderr.FlushAsync();
+        await SignalReadyAsync(directory, stderr);
         await stop;
         var stdoutCapture = Capture(Path.Combine(directory, "stdout"), limit.Value);
         var stderrCapture = Capture(Path.Combine(directory, "stderr"), limit.Value);
         OutputRecord.Write(stdout, stdoutCapture, stderrCapture);
         return 0;
+    }
+
+    /// <summary>
+    /// Creates <see cref="ReadyFileName"/> in the output folder once the SIGTERM handler is in place. The collector's
+    /// startupProbe (<see cref="ReadyFlag"/>) passes on it, and the kubelet starts the code only then, so a program that
+    /// ends at once cannot have the collector stopped while it is still starting (it would die without its record).
+    /// </summary>
+    private static async Task SignalReadyAsync(string directory, TextWriter stderr)
+    {
+        try
+        {
+            await using var ready = File.Create(Path.Combine(directory, ReadyFileName));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await stderr.WriteLineAsync($"collect: cannot create {ReadyFileName} in {directory} ({e.Message}); its startupProbe cannot pass");
+        }
     }
 
     /// <summary>

@@ -146,16 +146,15 @@ internal static class PodOutcome
     }
 
     /// <summary>
-    /// True once the collector's log holds its whole record: the collector container has terminated (it prints the
-    /// record on SIGTERM, which the kubelet sends after the code exited), or the Pod is over. Read the log
-    /// (<c>container=collector</c>, <c>limitBytes</c> = <see cref="SandboxRun.LogLimitBytes"/>) only then; before, an
-    /// empty or partial log is expected.
+    /// True once the Pod is over (phase Succeeded or Failed): only then has the kubelet stopped the collector (it prints
+    /// its record on SIGTERM, sent after the code exited) and given the Pod its final reason (DeadlineExceeded comes with
+    /// the final phase, possibly after the killed code container already shows its 137 or 143). Read the collector's
+    /// log (<c>container=collector</c>, <c>limitBytes</c> = <see cref="SandboxRun.LogLimitBytes"/>) only then.
     /// </summary>
     public static bool IsOutputReady(V1Pod pod)
     {
         ArgumentNullException.ThrowIfNull(pod);
-        var collector = pod.Status?.InitContainerStatuses?.FirstOrDefault(c => c.Name == SandboxRenderer.CollectorContainerName);
-        return collector?.State?.Terminated is not null || pod.Status?.Phase is "Succeeded" or "Failed";
+        return pod.Status?.Phase is "Succeeded" or "Failed";
     }
 
     /// <summary>For exit codes above 128 (killed by a signal), the signal's name and what usually sends it.</summary>

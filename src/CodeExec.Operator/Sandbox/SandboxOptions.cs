@@ -44,8 +44,8 @@ internal sealed class SandboxOptions
     /// <summary>CPU limit (= request) of the collector sidecar.</summary>
     public string CollectorCpu { get; set; } = "100m";
 
-    /// <summary>Memory limit (= request) of the collector sidecar. It keeps at most twice the output limit in memory.</summary>
-    public string CollectorMemory { get; set; } = "64Mi";
+    /// <summary>Memory limit (= request) of the collector sidecar: the .NET collector keeps at most twice the output limit in memory, and its startupProbe runs a second, short-lived process beside it.</summary>
+    public string CollectorMemory { get; set; } = "128Mi";
 
     /// <summary>
     /// Size of the in-memory volume the code's stdout and stderr are written to (and the file size rlimit of the code).

@@ -269,6 +269,9 @@ internal static class SandboxRenderer
         };
     }
 
+    /// <summary>How long the collector may take to become ready (its startupProbe) before the Pod fails to start.</summary>
+    public const int CollectorStartTimeoutSeconds = 60;
+
     /// <summary>
     /// The shell wrapper run as <c>/bin/sh -c</c>: sends stdin/stdout/stderr to the files, sets the file size and process
     /// rlimits (hard and soft), then execs the interpreter. It holds only integers the operator computed: user input
@@ -304,7 +307,17 @@ internal static class SandboxRenderer
         ],
         Resources = Resources(new ResourceQuantity(options.CollectorCpu), new ResourceQuantity(options.CollectorMemory)),
         SecurityContext = ContainerSecurity(runAsUser: options.CollectorUid),
-        VolumeMounts = [new V1VolumeMount { Name = OutputVolume, MountPath = OutputDirectory, ReadOnlyProperty = true }],
+        // The kubelet starts the code only once this probe passes, i.e. once the collector's SIGTERM handler is in
+        // place: a program that ends at once can then never have the collector stopped while it is still starting.
+        StartupProbe = new V1Probe
+        {
+            Exec = new V1ExecAction { Command = [.. options.EffectiveCollectorCommand, Commands.CollectCommand.ReadyFlag, "--dir", OutputDirectory] },
+            PeriodSeconds = 1,
+            TimeoutSeconds = 10,
+            FailureThreshold = CollectorStartTimeoutSeconds,
+        },
+        // Writable only so the collector can create its ready marker (CollectCommand.ReadyFileName); it reads the streams.
+        VolumeMounts = [new V1VolumeMount { Name = OutputVolume, MountPath = OutputDirectory }],
     };
 
     private static V1Container EgressProxy(SandboxRequest request, EgressProxyOptions proxy) => new()

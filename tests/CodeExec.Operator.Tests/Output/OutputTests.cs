@@ -285,6 +285,26 @@ public sealed class CollectCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task The_ready_probe_passes_only_once_the_waiting_collector_has_its_handler_in_place()
+    {
+        string[] probe = [CollectCommand.ReadyFlag, "--dir", _dir];
+        Assert.Equal(1, await CollectCommand.RunAsync(probe, TextWriter.Null, TextWriter.Null, Task.CompletedTask));
+
+        var stop = new TaskCompletionSource();
+        var run = CollectCommand.RunAsync(["--dir", _dir, "--limit-bytes", "1024"], TextWriter.Null, TextWriter.Null, stop.Task);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (await CollectCommand.RunAsync(probe, TextWriter.Null, TextWriter.Null, Task.CompletedTask) != 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(0, await CollectCommand.RunAsync(probe, TextWriter.Null, TextWriter.Null, Task.CompletedTask));
+        Assert.False(run.IsCompleted);
+        stop.SetResult();
+        Assert.Equal(0, await run);
+    }
+
+    [Fact]
     public async Task Missing_files_symlinks_and_directories_are_reported_not_followed()
     {
         var secret = Path.Combine(_dir, "secret");

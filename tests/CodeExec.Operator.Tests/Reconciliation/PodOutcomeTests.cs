@@ -197,15 +197,15 @@ public sealed class PodOutcomeTests
     }
 
     [Fact]
-    public void Output_is_ready_once_the_collector_terminated_or_the_pod_is_over()
+    public void Output_is_ready_only_once_the_pod_is_over()
     {
-        var pod = Pod("Running", Terminated(0));
-        pod.Status.InitContainerStatuses = [new V1ContainerStatus { Name = "collector", State = new V1ContainerState { Running = new V1ContainerStateRunning() } }];
+        // The code was killed for its deadline, the collector has printed, but the kubelet has not yet given the Pod
+        // its final phase and reason: reading now would report exit 143 instead of DeadlineExceeded.
+        var pod = Pod("Running", Terminated(143));
+        pod.Status.InitContainerStatuses = [new V1ContainerStatus { Name = "collector", State = new V1ContainerState { Terminated = new V1ContainerStateTerminated { ExitCode = 0 } } }];
         Assert.False(PodOutcome.IsOutputReady(pod));
 
-        pod.Status.InitContainerStatuses[0].State = new V1ContainerState { Terminated = new V1ContainerStateTerminated { ExitCode = 0 } };
-        Assert.True(PodOutcome.IsOutputReady(pod));
-
         Assert.True(PodOutcome.IsOutputReady(Pod("Succeeded")));
+        Assert.True(PodOutcome.IsOutputReady(Pod("Failed")));
     }
 }

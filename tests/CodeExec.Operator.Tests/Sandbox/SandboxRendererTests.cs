@@ -178,7 +178,7 @@ public sealed class SandboxRendererTests
     }
 
     [Fact]
-    public void Collector_is_a_native_sidecar_as_another_user_reading_the_output_read_only()
+    public void Collector_is_a_native_sidecar_as_another_user_mounting_the_output_folder()
     {
         var execution = TestObjects.Execution();
         execution.Spec.Limits = new ExecutionLimits { OutputBytes = 2048 };
@@ -194,8 +194,13 @@ public sealed class SandboxRendererTests
         Assert.Equal(65533, collector.SecurityContext.RunAsUser);
         Assert.NotEqual(pod.Spec.SecurityContext.RunAsUser, collector.SecurityContext.RunAsUser);
         var mount = Assert.Single(collector.VolumeMounts);
-        Assert.Equal(("output", "/codeexec/out", true), (mount.Name, mount.MountPath, mount.ReadOnlyProperty ?? false));
+        // Writable for the ready marker only; the code cannot reach the collector's other files (it has none).
+        Assert.Equal(("output", "/codeexec/out", false), (mount.Name, mount.MountPath, mount.ReadOnlyProperty ?? false));
         Assert.Equal("100m", collector.Resources.Limits["cpu"].ToString());
+
+        // The code starts only once the collector can be stopped safely (its SIGTERM handler is in place).
+        Assert.Equal(["dotnet", "/src/codeexec-operator.dll", "collect", "--ready", "--dir", "/codeexec/out"], collector.StartupProbe.Exec.Command);
+        Assert.Equal((1, 60), (collector.StartupProbe.PeriodSeconds, collector.StartupProbe.FailureThreshold));
     }
 
     [Fact]

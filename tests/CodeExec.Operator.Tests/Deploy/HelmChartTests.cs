@@ -1,0 +1,172 @@
+using System.Text.RegularExpressions;
+using k8s.Models;
+using Xunit;
+
+namespace CodeExec.Operator.Tests.Deploy;
+
+/// <summary>
+/// The Helm chart in charts/codeexec-operator: its CRDs equal crds/, its templates use only declared values, its
+/// default runtimes equal the samples, and, where helm is installed, it lints and renders the same hardened operator
+/// as config/.
+/// </summary>
+public sealed partial class HelmChartTests
+{
+    private const string ChartDirectory = "charts/codeexec-operator";
+
+    [Fact]
+    public void Chart_crds_are_exact_copies_of_the_generated_crds()
+    {
+        var generated = Kustomize.CrdFiles.Where(f => File.Exists(RepositoryFiles.PathOf("crds", f))).ToList();
+        if (generated.Count == 0)
+        {
+            Assert.Skip("crds/*.yaml not generated yet (make crds): nothing to compare the chart's crds/ with");
+        }
+
+        var chartCrds = RepositoryFiles.PathOf("charts", "codeexec-operator", "crds");
+        var copies = Directory.Exists(chartCrds)
+            ? Directory.GetFiles(chartCrds).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList()
+            : [];
+
+        Assert.True(Kustomize.CrdFiles.Order(StringComparer.Ordinal).SequenceEqual(copies),
+            $"{ChartDirectory}/crds holds [{string.Join(", ", copies)}], expected [{string.Join(", ", Kustomize.CrdFiles)}]: run make crds");
+        foreach (var file in Kustomize.CrdFiles)
+        {
+            Assert.True(File.ReadAllText(RepositoryFiles.PathOf("crds", file)) == File.ReadAllText(Path.Combine(chartCrds, file)),
+                $"{ChartDirectory}/crds/{file} differs from crds/{file}: run make crds");
+        }
+    }
+
+    [Fact]
+    public void Every_value_the_templates_read_is_declared_in_values_yaml()
+    {
+        var values = YamlTree.LoadFile("charts", "codeexec-operator", "values.yaml");
+        var templates = Directory.GetFiles(RepositoryFiles.PathOf("charts", "codeexec-operator", "templates"));
+
+        var used = templates
+            .SelectMany(file => ValuesReference().Matches(File.ReadAllText(file))
+                .Select(match => (Template: Path.GetFileName(file), Path: match.Groups["path"].Value)))
+            .ToList();
+
+        Assert.NotEmpty(used);
+        var undeclared = used.Where(u => !YamlTree.TryGet(values, u.Path, out _)).Select(u => $"{u.Template}: .Values.{u.Path}").Distinct().ToList();
+        Assert.True(undeclared.Count == 0, "templates read values that values.yaml does not declare:\n" + string.Join("\n", undeclared));
+    }
+
+    [Fact]
+    public void Chart_metadata_names_the_chart_and_versions_it()
+    {
+        var chart = YamlTree.Mapping(YamlTree.LoadFile("charts", "codeexec-operator", "Chart.yaml"), "Chart.yaml");
+
+        Assert.Equal("v2", chart["apiVersion"]);
+        Assert.Equal("codeexec-operator", chart["name"]);
+        Assert.Equal("application", chart["type"]);
+        Assert.Matches(@"^\d+\.\d+\.\d+$", chart["version"]?.ToString());
+        Assert.False(string.IsNullOrEmpty(chart["appVersion"]?.ToString()));
+    }
+
+    [Fact]
+    public void Default_runtimes_equal_the_sample_runtimes()
+    {
+        var samples = RepositoryFiles.PathOf("config", "samples", "runtimes");
+        if (!Directory.Exists(samples) || Directory.GetFiles(samples, "*.yaml").Length == 0)
+        {
+            Assert.Skip("config/samples/runtimes/ not written yet: nothing to compare the chart's default runtimes with");
+        }
+
+        var values = YamlTree.LoadFile("charts", "codeexec-operator", "values.yaml");
+        Assert.True(YamlTree.TryGet(values, "defaultRuntimes.runtimes", out var runtimesNode));
+        var chartRuntimes = YamlTree.Mapping(runtimesNode, "defaultRuntimes.runtimes");
+        Assert.True(YamlTree.TryGet(values, "defaultRuntimes.default", out var chartDefault));
+
+        var sampleNames = new List<string>();
+        foreach (var file in Directory.GetFiles(samples, "*.yaml").Order(StringComparer.Ordinal))
+        {
+            var sample = YamlTree.Mapping(YamlTree.Load(File.ReadAllText(file)), file);
+            Assert.True(YamlTree.TryGet(sample, "metadata.name", out var nameNode));
+            var name = nameNode!.ToString()!;
+            sampleNames.Add(name);
+            Assert.True(chartRuntimes.ContainsKey(name), $"sample runtime {name} is missing from defaultRuntimes.runtimes");
+            Assert.Equal(YamlTree.Canonical(sample["spec"]), YamlTree.Canonical(chartRuntimes[name]));
+            var isDefault = YamlTree.TryGet(sample, "metadata.annotations", out var annotations)
+                && YamlTree.Mapping(annotations, "annotations").TryGetValue("codeexec.dev/is-default-runtime", out var flag)
+                && flag?.ToString() == "true";
+            Assert.Equal(isDefault, name == chartDefault?.ToString());
+        }
+
+        Assert.Equal(sampleNames.Order(StringComparer.Ordinal), chartRuntimes.Keys.Select(k => k.ToString()!).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Helm_lint_passes()
+    {
+        var result = ExternalTool.Run(Helm(), "lint", ChartDirectory, "--strict");
+
+        Assert.True(result.Succeeded, $"helm lint failed:\n{result.Stdout}\n{result.Stderr}");
+    }
+
+    [Fact]
+    public void Rendered_chart_is_the_same_hardened_least_privilege_operator_as_config()
+    {
+        var rendered = Render();
+        var deployment = Assert.Single(rendered.All<V1Deployment>());
+        var clusterRole = Assert.Single(rendered.All<V1ClusterRole>());
+        var leaderRole = Assert.Single(rendered.All<V1Role>());
+        var kustomized = Kustomize.Build("config/manager").Single<V1Deployment>("codeexec-operator");
+
+        Assert.Empty(OperatorDeploymentChecks.Problems(deployment, expectedReplicas: 2));
+        Assert.Empty(OperatorPermissions.Differences(clusterRole.Rules, OperatorPermissions.ClusterWide));
+        Assert.Empty(OperatorPermissions.Differences(leaderRole.Rules, OperatorPermissions.LeaderElection));
+        Assert.Equal(EnvNames(kustomized), EnvNames(deployment));
+        Assert.Equal("runsc", rendered.Single<V1RuntimeClass>("gvisor").Handler);
+        Assert.Equal("Never", rendered.Single<V1PriorityClass>("codeexec-sandbox").PreemptionPolicy);
+        Assert.Single(rendered.All<V1Service>());
+        Assert.Equal(["Ingress"], Assert.Single(rendered.All<V1NetworkPolicy>()).Spec.PolicyTypes);
+    }
+
+    [Fact]
+    public void Rendered_chart_installs_the_default_runtimes_with_one_default_and_none_when_disabled()
+    {
+        var runtimes = Render().All<Api.CodeRuntime>().ToList();
+        var without = Render("--set", "defaultRuntimes.install=false").All<Api.CodeRuntime>();
+
+        Assert.Equal(["bash", "node", "python"], runtimes.Select(r => r.Metadata.Name).Order(StringComparer.Ordinal));
+        var marked = runtimes.Where(r => r.Metadata.Annotations is { } a && a.TryGetValue(Api.ApiConstants.DefaultRuntimeAnnotation, out var v) && v == "true");
+        Assert.Equal("python", Assert.Single(marked).Metadata.Name);
+        Assert.All(runtimes, r => Assert.Equal("gvisor", r.Spec.RuntimeClassName));
+        Assert.Empty(without);
+    }
+
+    [Fact]
+    public void Rendering_refuses_several_replicas_without_leader_election()
+    {
+        var result = ExternalTool.Run(Helm(), "template", "codeexec-operator", ChartDirectory,
+            "--set", "replicas=3", "--set", "leaderElection.enabled=false");
+
+        Assert.False(result.Succeeded, "helm template accepted 3 replicas without leader election");
+        Assert.Contains("needs leaderElection.enabled", result.Stderr, StringComparison.Ordinal);
+    }
+
+    private static string Helm()
+    {
+        var helm = ExternalTool.Find("helm");
+        if (helm is null)
+        {
+            Assert.Skip("helm is not installed (Debian has no helm package): the chart cannot be linted or rendered here");
+        }
+
+        return helm;
+    }
+
+    private static ManifestSet Render(params string[] settings)
+    {
+        var result = ExternalTool.Run(Helm(), ["template", "codeexec-operator", ChartDirectory, "--namespace", "codeexec-system", .. settings]);
+        Assert.True(result.Succeeded, $"helm template failed:\n{result.Stderr}");
+        return ManifestSet.Parse(result.Stdout);
+    }
+
+    private static List<string> EnvNames(V1Deployment deployment) =>
+        [.. (OperatorDeploymentChecks.Manager(deployment).Env ?? []).Select(e => e.Name).Order(StringComparer.Ordinal)];
+
+    [GeneratedRegex(@"\.Values\.(?<path>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)")]
+    private static partial Regex ValuesReference();
+}

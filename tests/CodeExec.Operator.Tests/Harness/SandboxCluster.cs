@@ -1,0 +1,206 @@
+using System.Text;
+using CodeExec.Api;
+using CodeExec.Operator.Output;
+using CodeExec.Testing.Emulator;
+using CodeExec.Testing.Kubelet;
+using CodeExec.Testing.Kubelet.Scripted;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace CodeExec.Operator.Tests.Harness;
+
+/// <summary>
+/// A whole cluster for controller tests, in this process: the API emulator with the repository's CRDs, a RuntimeClass
+/// <c>gvisor</c>, a one-node simulated scheduler + kubelet running pods with a scripted runner, a CodeRuntime
+/// <c>python</c>, and (optionally) the real operator host. Sandbox pods are scripted per execution with
+/// <see cref="ScriptSandbox"/>: the code container's result and the collector sidecar's record, which it prints when
+/// the kubelet stops it, exactly as the real collector does.
+/// </summary>
+internal sealed class SandboxCluster : IAsyncDisposable
+{
+    public const string Namespace = "default";
+    public const string Runtime = "python";
+    public const int DefaultOutputBytes = 4096;
+
+    private readonly List<RunningOperator> _operators = [];
+    private readonly string _directory;
+
+    private SandboxCluster(KubernetesEmulator emulator, Kubernetes client, IPodRunner runner, SimulatedNode node, string directory)
+    {
+        Emulator = emulator;
+        Client = client;
+        Runner = runner;
+        Node = node;
+        _directory = directory;
+        KubeconfigPath = Path.Combine(directory, "kubeconfig");
+    }
+
+    public KubernetesEmulator Emulator { get; }
+    public Kubernetes Client { get; }
+    public IPodRunner Runner { get; }
+    public SimulatedNode Node { get; }
+    public string KubeconfigPath { get; }
+
+    /// <summary>Starts the cluster; its kubelet runs pods with <paramref name="runner"/> (default: a scripted runner).</summary>
+    public static async Task<SandboxCluster> StartAsync(IPodRunner? runner = null)
+    {
+        var emulator = await KubernetesEmulator.StartAsync();
+        var client = emulator.CreateClient();
+        await client.NodeV1.CreateRuntimeClassAsync(new V1RuntimeClass { Metadata = new V1ObjectMeta { Name = "gvisor" }, Handler = "runsc" });
+        runner ??= PodRunners.Scripted();
+        var node = await SimulatedNode.StartAsync(client, emulator.Logs, runner);
+        var directory = Directory.CreateTempSubdirectory("codeexec-cluster-").FullName;
+        var cluster = new SandboxCluster(emulator, client, runner, node, directory);
+        await File.WriteAllTextAsync(cluster.KubeconfigPath, $"""
+            apiVersion: v1
+            kind: Config
+            clusters: [{"{"}name: emulator, cluster: {"{"}server: "{emulator.BaseUri.ToString().TrimEnd('/')}"{"}"}{"}"}]
+            contexts: [{"{"}name: emulator, context: {"{"}cluster: emulator, user: tester, namespace: default{"}"}{"}"}]
+            current-context: emulator
+            users: [{"{"}name: tester, user: {"{"}token: emulator{"}"}{"}"}]
+            """);
+        await cluster.CreateRuntimeAsync(Runtime);
+        return cluster;
+    }
+
+    /// <summary>Starts an operator replica against this cluster (several may run; each is stopped on dispose).</summary>
+    public async Task<RunningOperator> StartOperatorAsync(IReadOnlyDictionary<string, string>? settings = null, string? identity = null,
+        Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configure = null)
+    {
+        var running = await RunningOperator.StartAsync(KubeconfigPath, settings, identity, configure);
+        _operators.Add(running);
+        return running;
+    }
+
+    public async Task<CodeRuntime> CreateRuntimeAsync(string name, Action<CodeRuntimeSpec>? configure = null)
+    {
+        var runtime = new CodeRuntime
+        {
+            Metadata = new V1ObjectMeta { Name = name },
+            Spec = new CodeRuntimeSpec
+            {
+                Image = "python:3.12-slim",
+                Command = ["python3", "-u"],
+                FileName = "main.py",
+                DefaultLimits = new ExecutionLimits { TimeoutSeconds = 30, Cpu = new ResourceQuantity("500m"), Memory = new ResourceQuantity("256Mi"), OutputBytes = DefaultOutputBytes },
+                MaxLimits = new ExecutionLimits { TimeoutSeconds = 600, Cpu = new ResourceQuantity("2"), Memory = new ResourceQuantity("1Gi"), OutputBytes = 65536 },
+            },
+        };
+        configure?.Invoke(runtime.Spec);
+        return await Client.CustomObjects.CreateClusterCustomObjectAsync<CodeRuntime>(runtime, ApiConstants.Group, ApiConstants.Version, ApiConstants.CodeRuntimePlural);
+    }
+
+    public async Task<CodeExecution> CreateExecutionAsync(string name, Action<CodeExecutionSpec>? configure = null, string code = "print('hello')")
+    {
+        var execution = new CodeExecution
+        {
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = Namespace },
+            Spec = new CodeExecutionSpec { Runtime = Runtime, Code = code },
+        };
+        configure?.Invoke(execution.Spec);
+        return await Client.CustomObjects.CreateNamespacedCustomObjectAsync<CodeExecution>(execution, ApiConstants.Group, ApiConstants.Version,
+            Namespace, ApiConstants.CodeExecutionPlural);
+    }
+
+    public async Task<CodeExecution?> GetExecutionAsync(string name)
+    {
+        try
+        {
+            return await Client.CustomObjects.GetNamespacedCustomObjectAsync<CodeExecution>(ApiConstants.Group, ApiConstants.Version, Namespace,
+                ApiConstants.CodeExecutionPlural, name);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Polls until <paramref name="until"/> holds for the execution (null when it does not exist).</summary>
+    public async Task<CodeExecution?> WaitForAsync(string name, Func<CodeExecution?, bool> until, TimeSpan? timeout = null, string? what = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        CodeExecution? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await GetExecutionAsync(name);
+            if (until(last))
+            {
+                return last;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"{name}: {what ?? "condition"} not reached; last status: {(last?.Status is null ? "none" : KubernetesJson.Serialize(last.Status))}");
+    }
+
+    public async Task<CodeExecution> WaitForFinalAsync(string name, TimeSpan? timeout = null) =>
+        (await WaitForAsync(name, e => ExecutionPhase.IsFinal(e?.Status?.Phase), timeout, "a final phase"))!;
+
+    public Task<CodeExecution> WaitForPhaseAsync(string name, string phase, TimeSpan? timeout = null) =>
+        WaitForAsync(name, e => e?.Status?.Phase == phase, timeout, "phase " + phase)!;
+
+    /// <summary>
+    /// Scripts the sandbox Pod of <paramref name="execution"/>: the code container behaves as <paramref name="code"/>, and
+    /// the collector prints, when stopped, the record of <paramref name="stdout"/> and <paramref name="stderr"/> kept
+    /// within <paramref name="limitBytes"/> per stream.
+    /// </summary>
+    public void ScriptSandbox(string execution, ScriptedContainer code, byte[]? stdout = null, byte[]? stderr = null, int limitBytes = DefaultOutputBytes)
+    {
+        var record = CollectorRecord(stdout ?? [], stderr ?? [], limitBytes);
+        var scripted = Runner as ScriptedPodRunner ?? throw new InvalidOperationException("this cluster's kubelet does not run scripted pods");
+        scripted.ScriptPodNamed(execution + "-sandbox", ScriptedPod.With(
+            ("code", code),
+            ("collector", ScriptedContainer.Sidecar(record))));
+    }
+
+    public void ScriptSandbox(string execution, ScriptedContainer code, string stdout, string stderr = "", int limitBytes = DefaultOutputBytes) =>
+        ScriptSandbox(execution, code, Encoding.UTF8.GetBytes(stdout), Encoding.UTF8.GetBytes(stderr), limitBytes);
+
+    /// <summary>The record the collector prints for these streams.</summary>
+    public static byte[] CollectorRecord(byte[] stdout, byte[] stderr, int limitBytes)
+    {
+        using var writer = new StringWriter();
+        OutputRecord.Write(writer, Capture(stdout, limitBytes), Capture(stderr, limitBytes));
+        return Encoding.ASCII.GetBytes(writer.ToString());
+    }
+
+    private static CapturedStream Capture(byte[] bytes, int limitBytes)
+    {
+        var buffer = new HeadTailBuffer(limitBytes);
+        buffer.Append(bytes);
+        return new CapturedStream(CaptureState.Ok, buffer.TotalBytes, buffer.Head(), buffer.Tail());
+    }
+
+    public async Task<V1Pod?> GetPodAsync(string name)
+    {
+        try
+        {
+            return await Client.CoreV1.ReadNamespacedPodAsync(name, Namespace);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var running in _operators)
+        {
+            await running.DisposeAsync();
+        }
+
+        await Node.DisposeAsync();
+        Client.Dispose();
+        await Emulator.DisposeAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -1,0 +1,186 @@
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace CodeExec.Testing.Emulator;
+
+/// <summary>
+/// The per-kind defaulting and validation the emulator does for built-in kinds: the subset of the API server's
+/// registry strategies and admission that tests can observe (pod defaults and status, pod spec immutability, secret
+/// stringData, namespace phase).
+/// </summary>
+internal static class BuiltinRules
+{
+    private static readonly string[] MutablePodSpecFields = ["activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds"];
+
+    public static void PrepareForCreate(ResourceType type, JsonObject obj)
+    {
+        if (type.IsCustom)
+        {
+            if (type.HasStatus)
+            {
+                obj.Remove("status");
+            }
+
+            StructuralSchema.PruneAndDefault(obj, type.Schema);
+            return;
+        }
+
+        switch (type.Group, type.Plural)
+        {
+            case ("", "pods"):
+                DefaultPod(obj);
+                obj["status"] = new JsonObject { ["phase"] = "Pending", ["qosClass"] = QosClass(obj) };
+                break;
+            case ("", "namespaces"):
+                obj["spec"] = new JsonObject { ["finalizers"] = new JsonArray("kubernetes") };
+                obj["status"] = new JsonObject { ["phase"] = "Active" };
+                break;
+            case ("", "secrets"):
+                MergeStringData(obj);
+                obj["type"] ??= "Opaque";
+                break;
+            case ("", "resourcequotas"):
+                obj.Remove("status");
+                break;
+            case ("", "serviceaccounts") or ("", "configmaps") or ("", "events"):
+                break;
+        }
+    }
+
+    /// <summary>Validates an update of the main resource against the stored object (422 when Kubernetes refuses it).</summary>
+    public static void PrepareForUpdate(ResourceType type, JsonObject next, StoredObject current)
+    {
+        if (type.IsCustom)
+        {
+            StructuralSchema.PruneAndDefault(next, type.Schema);
+            return;
+        }
+
+        switch (type.Group, type.Plural)
+        {
+            case ("", "pods"):
+                DefaultPod(next);
+                var before = (JsonObject?)current.Object["spec"]?.DeepClone() ?? [];
+                var after = (JsonObject?)next["spec"]?.DeepClone() ?? [];
+                foreach (var field in MutablePodSpecFields)
+                {
+                    before.Remove(field);
+                    after.Remove(field);
+                }
+
+                StripContainerImages(before);
+                StripContainerImages(after);
+                if (!JsonNode.DeepEquals(before, after))
+                {
+                    throw ApiStatusException.Invalid(type, current.Name, ("spec", "FieldValueForbidden",
+                        "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"));
+                }
+
+                break;
+            case ("", "secrets"):
+                MergeStringData(next);
+                if (ObjectMeta.GetString(next, "type") is null)
+                {
+                    next["type"] = current.Object["type"]?.DeepClone();
+                }
+
+                break;
+            case ("", "namespaces"):
+                next["spec"] = current.Object["spec"]?.DeepClone();
+                break;
+        }
+    }
+
+    private static void StripContainerImages(JsonObject spec)
+    {
+        foreach (var listName in new[] { "containers", "initContainers" })
+        {
+            foreach (var container in (spec[listName] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                container.Remove("image");
+            }
+        }
+    }
+
+    private static void DefaultPod(JsonObject pod)
+    {
+        if (pod["spec"] is not JsonObject spec)
+        {
+            return;
+        }
+
+        spec["restartPolicy"] ??= "Always";
+        spec["terminationGracePeriodSeconds"] ??= 30;
+        spec["dnsPolicy"] ??= "ClusterFirst";
+        spec["schedulerName"] ??= "default-scheduler";
+        spec["securityContext"] ??= new JsonObject();
+        spec["enableServiceLinks"] ??= true;
+        spec["priority"] ??= 0;
+        if (spec["serviceAccountName"] is null)
+        {
+            spec["serviceAccountName"] = spec["serviceAccount"]?.DeepClone() ?? "default";
+        }
+
+        spec["serviceAccount"] ??= spec["serviceAccountName"]!.DeepClone();
+        foreach (var listName in new[] { "containers", "initContainers" })
+        {
+            foreach (var container in (spec[listName] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                container["terminationMessagePath"] ??= "/dev/termination-log";
+                container["terminationMessagePolicy"] ??= "File";
+                if (container["imagePullPolicy"] is null)
+                {
+                    var image = ObjectMeta.GetString(container, "image") ?? "";
+                    var lastSegment = image[(image.LastIndexOf('/') + 1)..];
+                    var latest = !lastSegment.Contains(':', StringComparison.Ordinal) || lastSegment.EndsWith(":latest", StringComparison.Ordinal);
+                    container["imagePullPolicy"] = latest && !image.Contains('@', StringComparison.Ordinal) ? "Always" : "IfNotPresent";
+                }
+
+                container["resources"] ??= new JsonObject();
+            }
+        }
+    }
+
+    /// <summary>The pod's QoS class from its containers' requests and limits.</summary>
+    private static string QosClass(JsonObject pod)
+    {
+        var containers = (pod["spec"]?["containers"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        var any = false;
+        var guaranteed = containers.Count > 0;
+        foreach (var container in containers)
+        {
+            var requests = container["resources"]?["requests"] as JsonObject;
+            var limits = container["resources"]?["limits"] as JsonObject;
+            any |= requests is { Count: > 0 } || limits is { Count: > 0 };
+            foreach (var resource in new[] { "cpu", "memory" })
+            {
+                var limit = limits?[resource]?.ToJsonString();
+                var request = requests?[resource]?.ToJsonString() ?? limit;
+                guaranteed &= limit is not null && request == limit;
+            }
+        }
+
+        return !any ? "BestEffort" : guaranteed ? "Guaranteed" : "Burstable";
+    }
+
+    private static void MergeStringData(JsonObject secret)
+    {
+        if (secret["stringData"] is not JsonObject stringData)
+        {
+            return;
+        }
+
+        if (secret["data"] is not JsonObject data)
+        {
+            data = [];
+            secret["data"] = data;
+        }
+
+        foreach (var (key, value) in stringData)
+        {
+            data[key] = Convert.ToBase64String(Encoding.UTF8.GetBytes(value?.GetValue<string>() ?? ""));
+        }
+
+        secret.Remove("stringData");
+    }
+}
