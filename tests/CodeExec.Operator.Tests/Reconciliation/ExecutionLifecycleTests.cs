@@ -51,6 +51,17 @@ public sealed class ExecutionLifecycleTests : IAsyncLifetime
         Assert.Contains(status.Conditions!, c => c is { Type: "Finished", Status: "True" });
 
         await WaitUntilAsync(async () => await _cluster.GetPodAsync("hello-sandbox") is null, "the sandbox Pod is deleted");
+        var token = TestContext.Current.CancellationToken;
+        await WaitUntilAsync(async () => !(await _cluster.Client.CoreV1.ListNamespacedConfigMapAsync(SandboxCluster.Namespace, cancellationToken: token)).Items
+            .Any(c => c.Metadata.Name == "hello-code"), "the code ConfigMap is deleted");
+        await WaitUntilAsync(async () => !(await _cluster.Client.NetworkingV1.ListNamespacedNetworkPolicyAsync(SandboxCluster.Namespace, cancellationToken: token)).Items
+            .Any(p => p.Metadata.Name == "hello-deny-all"), "the NetworkPolicy is deleted (after the Pod)");
+
+        var events = (await _cluster.Client.CoreV1.ListNamespacedEventAsync(SandboxCluster.Namespace, cancellationToken: token)).Items
+            .Where(e => e.InvolvedObject.Kind == ApiConstants.CodeExecutionKind && e.InvolvedObject.Name == "hello")
+            .ToList();
+        Assert.Equal(["Created", "Started", "Succeeded"], events.Select(e => e.Reason).Order(StringComparer.Ordinal));
+        Assert.All(events, e => Assert.Equal(done.Metadata.Uid, e.InvolvedObject.Uid));
     }
 
     [Fact]
