@@ -43,61 +43,45 @@ internal static partial class CrdGenerator
     [GeneratedRegex(@"^(\s*(?:minimum|maximum): -?[0-9]+)\.0$", RegexOptions.Multiline)]
     private static partial Regex WholeNumberBounds();
 
-    private static V1CustomResourceDefinition CodeExecutionCrd(V1JSONSchemaProps schema) => new()
-    {
-        ApiVersion = "apiextensions.k8s.io/v1",
-        Kind = "CustomResourceDefinition",
-        Metadata = new V1ObjectMeta { Name = ApiConstants.CodeExecutionPlural + "." + ApiConstants.Group },
-        Spec = new V1CustomResourceDefinitionSpec
-        {
-            Group = ApiConstants.Group,
-            Scope = "Namespaced",
-            Names = new V1CustomResourceDefinitionNames
-            {
-                Kind = ApiConstants.CodeExecutionKind,
-                ListKind = ApiConstants.CodeExecutionKind + "List",
-                Plural = ApiConstants.CodeExecutionPlural,
-                Singular = ApiConstants.CodeExecutionSingular,
-                ShortNames = ["cx", "codeexec"],
-                Categories = [ApiConstants.Category],
-            },
-            Versions =
-            [
-                new V1CustomResourceDefinitionVersion
-                {
-                    Name = ApiConstants.Version,
-                    Served = true,
-                    Storage = true,
-                    Subresources = new V1CustomResourceSubresources { Status = new object() },
-                    AdditionalPrinterColumns =
-                    [
-                        Column("Runtime", "string", ".spec.runtime", "The CodeRuntime the code runs with."),
-                        Column("Phase", "string", ".status.phase", "Where the execution is."),
-                        Column("Exit", "integer", ".status.exitCode", "The code's exit code."),
-                        Column("Duration", "string", ".status.duration", "How long the code ran."),
-                        Column("Age", "date", ".metadata.creationTimestamp", "Time since the execution was created."),
-                    ],
-                    Schema = new V1CustomResourceValidation { OpenAPIV3Schema = schema },
-                },
-            ],
-        },
-    };
+    private static V1CustomResourceDefinition CodeExecutionCrd(V1JSONSchemaProps schema) => Crd(
+        ApiConstants.CodeExecutionKind, ApiConstants.CodeExecutionPlural, ApiConstants.CodeExecutionSingular, "Namespaced",
+        shortNames: ["cx", "codeexec"], statusSubresource: true, schema,
+        [
+            Column("Runtime", "string", ".spec.runtime", "The CodeRuntime the code runs with."),
+            Column("Phase", "string", ".status.phase", "Where the execution is."),
+            Column("Exit", "integer", ".status.exitCode", "The code's exit code."),
+            Column("Duration", "string", ".status.duration", "How long the code ran."),
+            Column("Age", "date", ".metadata.creationTimestamp", "Time since the execution was created."),
+        ]);
 
-    private static V1CustomResourceDefinition CodeRuntimeCrd(V1JSONSchemaProps schema) => new()
+    private static V1CustomResourceDefinition CodeRuntimeCrd(V1JSONSchemaProps schema) => Crd(
+        ApiConstants.CodeRuntimeKind, ApiConstants.CodeRuntimePlural, ApiConstants.CodeRuntimeSingular, "Cluster",
+        shortNames: null, statusSubresource: false, schema,
+        [
+            Column("Image", "string", ".spec.image", "The container image code of this runtime runs in."),
+            Column("RuntimeClass", "string", ".spec.runtimeClassName", "The sandbox RuntimeClass."),
+            Column("Age", "date", ".metadata.creationTimestamp", "Time since the runtime was created."),
+        ]);
+
+    /// <summary>A CRD of the codeexec.dev group with one served and stored version.</summary>
+    private static V1CustomResourceDefinition Crd(
+        string kind, string plural, string singular, string scope, IList<string>? shortNames, bool statusSubresource,
+        V1JSONSchemaProps schema, IList<V1CustomResourceColumnDefinition> columns) => new()
     {
         ApiVersion = "apiextensions.k8s.io/v1",
         Kind = "CustomResourceDefinition",
-        Metadata = new V1ObjectMeta { Name = ApiConstants.CodeRuntimePlural + "." + ApiConstants.Group },
+        Metadata = new V1ObjectMeta { Name = plural + "." + ApiConstants.Group },
         Spec = new V1CustomResourceDefinitionSpec
         {
             Group = ApiConstants.Group,
-            Scope = "Cluster",
+            Scope = scope,
             Names = new V1CustomResourceDefinitionNames
             {
-                Kind = ApiConstants.CodeRuntimeKind,
-                ListKind = ApiConstants.CodeRuntimeKind + "List",
-                Plural = ApiConstants.CodeRuntimePlural,
-                Singular = ApiConstants.CodeRuntimeSingular,
+                Kind = kind,
+                ListKind = kind + "List",
+                Plural = plural,
+                Singular = singular,
+                ShortNames = shortNames,
                 Categories = [ApiConstants.Category],
             },
             Versions =
@@ -107,12 +91,8 @@ internal static partial class CrdGenerator
                     Name = ApiConstants.Version,
                     Served = true,
                     Storage = true,
-                    AdditionalPrinterColumns =
-                    [
-                        Column("Image", "string", ".spec.image", "The container image code of this runtime runs in."),
-                        Column("RuntimeClass", "string", ".spec.runtimeClassName", "The sandbox RuntimeClass."),
-                        Column("Age", "date", ".metadata.creationTimestamp", "Time since the runtime was created."),
-                    ],
+                    Subresources = statusSubresource ? new V1CustomResourceSubresources { Status = new object() } : null,
+                    AdditionalPrinterColumns = columns,
                     Schema = new V1CustomResourceValidation { OpenAPIV3Schema = schema },
                 },
             ],
