@@ -9,25 +9,8 @@ using Xunit;
 namespace CodeExec.Testing.Tests.Emulator;
 
 /// <summary>Built-in kinds through KubernetesClient: the behaviour only the emulator can show (pods, logs, binding).</summary>
-public sealed class CoreKindTests : IAsyncLifetime
+public sealed class CoreKindTests : EmulatorTest
 {
-    private KubernetesEmulator _emulator = null!;
-    private Kubernetes _client = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _emulator = await KubernetesEmulator.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
-        _client = _emulator.CreateClient();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _client.Dispose();
-        await _emulator.DisposeAsync();
-    }
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     internal static V1Pod Pod(string name, params string[] containers) => new()
     {
         Metadata = new V1ObjectMeta { Name = name },
@@ -40,7 +23,7 @@ public sealed class CoreKindTests : IAsyncLifetime
     [Fact]
     public async Task Created_pod_gets_uid_resource_version_defaults_and_pending_phase()
     {
-        var pod = await _client.CreateNamespacedPodAsync(Pod("p1"), "default", cancellationToken: Ct);
+        var pod = await Client.CreateNamespacedPodAsync(Pod("p1"), "default", cancellationToken: Ct);
 
         Assert.False(string.IsNullOrEmpty(pod.Metadata.Uid));
         Assert.False(string.IsNullOrEmpty(pod.Metadata.ResourceVersion));
@@ -49,14 +32,14 @@ public sealed class CoreKindTests : IAsyncLifetime
         Assert.Equal("Always", pod.Spec.RestartPolicy);
         Assert.Equal("default", pod.Spec.ServiceAccountName);
         Assert.Equal("IfNotPresent", pod.Spec.Containers[0].ImagePullPolicy);
-        var read = await _client.ReadNamespacedPodAsync("p1", "default", cancellationToken: Ct);
+        var read = await Client.ReadNamespacedPodAsync("p1", "default", cancellationToken: Ct);
         Assert.Equal(pod.Metadata.ResourceVersion, read.Metadata.ResourceVersion);
     }
 
     [Fact]
     public async Task Create_in_a_missing_namespace_is_404_for_the_namespace()
     {
-        var error = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CreateNamespacedPodAsync(Pod("p"), "nowhere", cancellationToken: Ct));
+        var error = await Assert.ThrowsAsync<HttpOperationException>(() => Client.CreateNamespacedPodAsync(Pod("p"), "nowhere", cancellationToken: Ct));
         Assert.Equal(HttpStatusCode.NotFound, error.Response.StatusCode);
         Assert.Contains("namespaces \\\"nowhere\\\" not found", error.Response.Content, StringComparison.Ordinal);
     }
@@ -64,7 +47,7 @@ public sealed class CoreKindTests : IAsyncLifetime
     [Fact]
     public async Task Generate_name_appends_five_characters()
     {
-        var configMap = await _client.CreateNamespacedConfigMapAsync(
+        var configMap = await Client.CreateNamespacedConfigMapAsync(
             new V1ConfigMap { Metadata = new V1ObjectMeta { GenerateName = "cx-" } }, "default", cancellationToken: Ct);
         Assert.Matches("^cx-[bcdfghjklmnpqrstvwxz2456789]{5}$", configMap.Metadata.Name);
     }
@@ -72,17 +55,17 @@ public sealed class CoreKindTests : IAsyncLifetime
     [Fact]
     public async Task Field_selector_on_status_phase_and_node_name_filters_pods()
     {
-        await _client.CreateNamespacedPodAsync(Pod("a"), "default", cancellationToken: Ct);
-        await _client.CreateNamespacedPodAsync(Pod("b"), "default", cancellationToken: Ct);
-        var b = await _client.ReadNamespacedPodStatusAsync("b", "default", cancellationToken: Ct);
+        await Client.CreateNamespacedPodAsync(Pod("a"), "default", cancellationToken: Ct);
+        await Client.CreateNamespacedPodAsync(Pod("b"), "default", cancellationToken: Ct);
+        var b = await Client.ReadNamespacedPodStatusAsync("b", "default", cancellationToken: Ct);
         b.Status.Phase = "Running";
-        await _client.ReplaceNamespacedPodStatusAsync(b, "b", "default", cancellationToken: Ct);
-        await _client.CreateNamespacedBindingAsync(
+        await Client.ReplaceNamespacedPodStatusAsync(b, "b", "default", cancellationToken: Ct);
+        await Client.CreateNamespacedBindingAsync(
             new V1Binding { Metadata = new V1ObjectMeta { Name = "a" }, Target = new V1ObjectReference { Kind = "Node", Name = "node-1" } }, "default", cancellationToken: Ct);
 
-        var running = await _client.ListNamespacedPodAsync("default", fieldSelector: "status.phase=Running", cancellationToken: Ct);
-        var notRunning = await _client.ListNamespacedPodAsync("default", fieldSelector: "status.phase!=Running", cancellationToken: Ct);
-        var onNode = await _client.ListPodForAllNamespacesAsync(fieldSelector: "spec.nodeName=node-1", cancellationToken: Ct);
+        var running = await Client.ListNamespacedPodAsync("default", fieldSelector: "status.phase=Running", cancellationToken: Ct);
+        var notRunning = await Client.ListNamespacedPodAsync("default", fieldSelector: "status.phase!=Running", cancellationToken: Ct);
+        var onNode = await Client.ListPodForAllNamespacesAsync(fieldSelector: "spec.nodeName=node-1", cancellationToken: Ct);
 
         Assert.Equal(["b"], running.Items.Select(p => p.Metadata.Name));
         Assert.Equal(["a"], notRunning.Items.Select(p => p.Metadata.Name));
@@ -93,7 +76,7 @@ public sealed class CoreKindTests : IAsyncLifetime
     public async Task Unsupported_field_selector_is_400()
     {
         var error = await Assert.ThrowsAsync<HttpOperationException>(() =>
-            _client.ListNamespacedConfigMapAsync("default", fieldSelector: "data.x=1", cancellationToken: Ct));
+            Client.ListNamespacedConfigMapAsync("default", fieldSelector: "data.x=1", cancellationToken: Ct));
         Assert.Equal(HttpStatusCode.BadRequest, error.Response.StatusCode);
         Assert.Contains("field label not supported: data.x", error.Response.Content, StringComparison.Ordinal);
     }
@@ -101,11 +84,11 @@ public sealed class CoreKindTests : IAsyncLifetime
     [Fact]
     public async Task Pod_log_serves_container_stream_tail_and_limit()
     {
-        await _client.CreateNamespacedPodAsync(Pod("logs", "main", "side"), "default", cancellationToken: Ct);
-        _emulator.Logs.Append("default", "logs", "main", OutputStreamKind.Stdout, "one\ntwo\n"u8);
-        _emulator.Logs.Append("default", "logs", "main", OutputStreamKind.Stderr, "oops\n"u8);
-        _emulator.Logs.Append("default", "logs", "main", OutputStreamKind.Stdout, "three\n"u8);
-        _emulator.Logs.Append("default", "logs", "side", OutputStreamKind.Stdout, "side\n"u8);
+        await Client.CreateNamespacedPodAsync(Pod("logs", "main", "side"), "default", cancellationToken: Ct);
+        Emulator.Logs.Append("default", "logs", "main", OutputStreamKind.Stdout, "one\ntwo\n"u8);
+        Emulator.Logs.Append("default", "logs", "main", OutputStreamKind.Stderr, "oops\n"u8);
+        Emulator.Logs.Append("default", "logs", "main", OutputStreamKind.Stdout, "three\n"u8);
+        Emulator.Logs.Append("default", "logs", "side", OutputStreamKind.Stdout, "side\n"u8);
 
         Assert.Equal("one\ntwo\noops\nthree\n", await ReadLogAsync("log?container=main"));
         Assert.Equal("oops\nthree\n", await ReadLogAsync("log?container=main&tailLines=2"));
@@ -114,7 +97,7 @@ public sealed class CoreKindTests : IAsyncLifetime
         Assert.Equal("oops\n", await ReadLogAsync("log?container=main&stream=Stderr"));
         Assert.Equal("side\n", await ReadLogAsync("log?container=side"));
 
-        using var typed = await _client.ReadNamespacedPodLogAsync("logs", "default", container: "main", tailLines: 1, cancellationToken: Ct);
+        using var typed = await Client.ReadNamespacedPodLogAsync("logs", "default", container: "main", tailLines: 1, cancellationToken: Ct);
         using var reader = new StreamReader(typed);
         Assert.Equal("three\n", await reader.ReadToEndAsync(Ct));
     }
@@ -122,9 +105,9 @@ public sealed class CoreKindTests : IAsyncLifetime
     [Fact]
     public async Task Pod_log_refuses_what_the_api_server_refuses()
     {
-        await _client.CreateNamespacedPodAsync(Pod("two", "main", "side"), "default", cancellationToken: Ct);
-        await _client.CreateNamespacedPodAsync(Pod("waiting"), "default", cancellationToken: Ct);
-        _emulator.Logs.Append("default", "two", "main", OutputStreamKind.Stdout, "x\n"u8);
+        await Client.CreateNamespacedPodAsync(Pod("two", "main", "side"), "default", cancellationToken: Ct);
+        await Client.CreateNamespacedPodAsync(Pod("waiting"), "default", cancellationToken: Ct);
+        Emulator.Logs.Append("default", "two", "main", OutputStreamKind.Stdout, "x\n"u8);
 
         var (noContainer, _) = await GetAsync("/api/v1/namespaces/default/pods/two/log");
         var (badContainer, _) = await GetAsync("/api/v1/namespaces/default/pods/two/log?container=nope");
@@ -143,41 +126,41 @@ public sealed class CoreKindTests : IAsyncLifetime
     [Fact]
     public async Task Binding_sets_node_name_once()
     {
-        await _client.CreateNamespacedPodAsync(Pod("bind"), "default", cancellationToken: Ct);
+        await Client.CreateNamespacedPodAsync(Pod("bind"), "default", cancellationToken: Ct);
         var binding = new V1Binding { Metadata = new V1ObjectMeta { Name = "bind" }, Target = new V1ObjectReference { Kind = "Node", Name = "n1" } };
-        await _client.CreateNamespacedBindingAsync(binding, "default", cancellationToken: Ct);
+        await Client.CreateNamespacedBindingAsync(binding, "default", cancellationToken: Ct);
 
-        var pod = await _client.ReadNamespacedPodAsync("bind", "default", cancellationToken: Ct);
+        var pod = await Client.ReadNamespacedPodAsync("bind", "default", cancellationToken: Ct);
         Assert.Equal("n1", pod.Spec.NodeName);
         Assert.Contains(pod.Status.Conditions, c => c.Type == "PodScheduled" && c.Status == "True");
-        var again = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CreateNamespacedBindingAsync(binding, "default", cancellationToken: Ct));
+        var again = await Assert.ThrowsAsync<HttpOperationException>(() => Client.CreateNamespacedBindingAsync(binding, "default", cancellationToken: Ct));
         Assert.Equal(HttpStatusCode.Conflict, again.Response.StatusCode);
     }
 
     [Fact]
     public async Task Pod_spec_is_immutable_except_image_and_deadline()
     {
-        var pod = await _client.CreateNamespacedPodAsync(Pod("imm"), "default", cancellationToken: Ct);
+        var pod = await Client.CreateNamespacedPodAsync(Pod("imm"), "default", cancellationToken: Ct);
         pod.Spec.ActiveDeadlineSeconds = 30;
         pod.Spec.Containers[0].Image = "python:3.13";
-        pod = await _client.ReplaceNamespacedPodAsync(pod, "imm", "default", cancellationToken: Ct);
+        pod = await Client.ReplaceNamespacedPodAsync(pod, "imm", "default", cancellationToken: Ct);
         Assert.Equal(30, pod.Spec.ActiveDeadlineSeconds);
 
         pod.Spec.Containers[0].Args = ["changed"];
-        var error = await Assert.ThrowsAsync<HttpOperationException>(() => _client.ReplaceNamespacedPodAsync(pod, "imm", "default", cancellationToken: Ct));
+        var error = await Assert.ThrowsAsync<HttpOperationException>(() => Client.ReplaceNamespacedPodAsync(pod, "imm", "default", cancellationToken: Ct));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, error.Response.StatusCode);
     }
 
     [Fact]
     public async Task Secret_string_data_is_stored_as_base64_data()
     {
-        await _client.CreateNamespacedSecretAsync(new V1Secret
+        await Client.CreateNamespacedSecretAsync(new V1Secret
         {
             Metadata = new V1ObjectMeta { Name = "s" },
             StringData = new Dictionary<string, string> { ["code"] = "print(1)" },
         }, "default", cancellationToken: Ct);
 
-        var secret = await _client.ReadNamespacedSecretAsync("s", "default", cancellationToken: Ct);
+        var secret = await Client.ReadNamespacedSecretAsync("s", "default", cancellationToken: Ct);
         Assert.Null(secret.StringData);
         Assert.Equal("print(1)", Encoding.UTF8.GetString(secret.Data["code"]));
         Assert.Equal("Opaque", secret.Type);
@@ -186,25 +169,25 @@ public sealed class CoreKindTests : IAsyncLifetime
     [Fact]
     public async Task Leases_events_network_policies_and_cluster_kinds_are_served()
     {
-        await _client.CreateNamespacedLeaseAsync(new V1Lease { Metadata = new V1ObjectMeta { Name = "leader" }, Spec = new V1LeaseSpec { HolderIdentity = "me" } }, "default", cancellationToken: Ct);
-        await _client.CreateNamespacedNetworkPolicyAsync(new V1NetworkPolicy { Metadata = new V1ObjectMeta { Name = "deny" }, Spec = new V1NetworkPolicySpec { PodSelector = new V1LabelSelector() } }, "default", cancellationToken: Ct);
-        await _client.CoreV1.CreateNamespacedEventAsync(new Corev1Event { Metadata = new V1ObjectMeta { Name = "e1" }, InvolvedObject = new V1ObjectReference { Name = "p" }, Reason = "Started" }, "default", cancellationToken: Ct);
-        await _client.EventsV1.CreateNamespacedEventAsync(new Eventsv1Event { Metadata = new V1ObjectMeta { Name = "e2" }, Reason = "Started", EventTime = DateTime.UtcNow, ReportingController = "x", ReportingInstance = "y", Action = "Run" }, "default", cancellationToken: Ct);
-        await _client.CreateRuntimeClassAsync(new V1RuntimeClass { Metadata = new V1ObjectMeta { Name = "gvisor" }, Handler = "runsc" }, cancellationToken: Ct);
-        await _client.CreatePriorityClassAsync(new V1PriorityClass { Metadata = new V1ObjectMeta { Name = "sandbox" }, Value = 10 }, cancellationToken: Ct);
-        await _client.CreateNamespacedResourceQuotaAsync(new V1ResourceQuota { Metadata = new V1ObjectMeta { Name = "q" } }, "default", cancellationToken: Ct);
-        await _client.CreateNamespacedLimitRangeAsync(new V1LimitRange { Metadata = new V1ObjectMeta { Name = "l" } }, "default", cancellationToken: Ct);
-        await _client.CreateNamespacedServiceAccountAsync(new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = "sa" } }, "default", cancellationToken: Ct);
+        await Client.CreateNamespacedLeaseAsync(new V1Lease { Metadata = new V1ObjectMeta { Name = "leader" }, Spec = new V1LeaseSpec { HolderIdentity = "me" } }, "default", cancellationToken: Ct);
+        await Client.CreateNamespacedNetworkPolicyAsync(new V1NetworkPolicy { Metadata = new V1ObjectMeta { Name = "deny" }, Spec = new V1NetworkPolicySpec { PodSelector = new V1LabelSelector() } }, "default", cancellationToken: Ct);
+        await Client.CoreV1.CreateNamespacedEventAsync(new Corev1Event { Metadata = new V1ObjectMeta { Name = "e1" }, InvolvedObject = new V1ObjectReference { Name = "p" }, Reason = "Started" }, "default", cancellationToken: Ct);
+        await Client.EventsV1.CreateNamespacedEventAsync(new Eventsv1Event { Metadata = new V1ObjectMeta { Name = "e2" }, Reason = "Started", EventTime = DateTime.UtcNow, ReportingController = "x", ReportingInstance = "y", Action = "Run" }, "default", cancellationToken: Ct);
+        await Client.CreateRuntimeClassAsync(new V1RuntimeClass { Metadata = new V1ObjectMeta { Name = "gvisor" }, Handler = "runsc" }, cancellationToken: Ct);
+        await Client.CreatePriorityClassAsync(new V1PriorityClass { Metadata = new V1ObjectMeta { Name = "sandbox" }, Value = 10 }, cancellationToken: Ct);
+        await Client.CreateNamespacedResourceQuotaAsync(new V1ResourceQuota { Metadata = new V1ObjectMeta { Name = "q" } }, "default", cancellationToken: Ct);
+        await Client.CreateNamespacedLimitRangeAsync(new V1LimitRange { Metadata = new V1ObjectMeta { Name = "l" } }, "default", cancellationToken: Ct);
+        await Client.CreateNamespacedServiceAccountAsync(new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = "sa" } }, "default", cancellationToken: Ct);
 
-        Assert.Equal("me", (await _client.ReadNamespacedLeaseAsync("leader", "default", cancellationToken: Ct)).Spec.HolderIdentity);
-        Assert.Single((await _client.ListNamespacedNetworkPolicyAsync("default", cancellationToken: Ct)).Items);
-        Assert.Single((await _client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: "reason=Started", cancellationToken: Ct)).Items);
-        Assert.Single((await _client.EventsV1.ListNamespacedEventAsync("default", cancellationToken: Ct)).Items);
-        Assert.Equal("runsc", (await _client.ReadRuntimeClassAsync("gvisor", cancellationToken: Ct)).Handler);
-        Assert.Equal(10, (await _client.ReadPriorityClassAsync("sandbox", cancellationToken: Ct)).Value);
-        Assert.Single((await _client.ListNamespacedResourceQuotaAsync("default", cancellationToken: Ct)).Items);
-        Assert.Single((await _client.ListNamespacedLimitRangeAsync("default", cancellationToken: Ct)).Items);
-        Assert.Equal("sa", (await _client.ReadNamespacedServiceAccountAsync("sa", "default", cancellationToken: Ct)).Metadata.Name);
+        Assert.Equal("me", (await Client.ReadNamespacedLeaseAsync("leader", "default", cancellationToken: Ct)).Spec.HolderIdentity);
+        Assert.Single((await Client.ListNamespacedNetworkPolicyAsync("default", cancellationToken: Ct)).Items);
+        Assert.Single((await Client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: "reason=Started", cancellationToken: Ct)).Items);
+        Assert.Single((await Client.EventsV1.ListNamespacedEventAsync("default", cancellationToken: Ct)).Items);
+        Assert.Equal("runsc", (await Client.ReadRuntimeClassAsync("gvisor", cancellationToken: Ct)).Handler);
+        Assert.Equal(10, (await Client.ReadPriorityClassAsync("sandbox", cancellationToken: Ct)).Value);
+        Assert.Single((await Client.ListNamespacedResourceQuotaAsync("default", cancellationToken: Ct)).Items);
+        Assert.Single((await Client.ListNamespacedLimitRangeAsync("default", cancellationToken: Ct)).Items);
+        Assert.Equal("sa", (await Client.ReadNamespacedServiceAccountAsync("sa", "default", cancellationToken: Ct)).Metadata.Name);
     }
 
     private async Task<string> ReadLogAsync(string query)
@@ -217,7 +200,7 @@ public sealed class CoreKindTests : IAsyncLifetime
     private async Task<(HttpStatusCode Status, string Body)> GetAsync(string path)
     {
         using var http = new HttpClient();
-        using var response = await http.GetAsync(new Uri(_emulator.BaseUri, path), Ct);
+        using var response = await http.GetAsync(new Uri(Emulator.BaseUri, path), Ct);
         return (response.StatusCode, await response.Content.ReadAsStringAsync(Ct));
     }
 }

@@ -9,31 +9,17 @@ using Xunit;
 namespace CodeExec.Testing.Tests.Emulator;
 
 /// <summary>Each fault a test can switch on, triggered and observed through KubernetesClient.</summary>
-public sealed class FaultTests : IAsyncLifetime
+public sealed class FaultTests : EmulatorTest
 {
-    private KubernetesEmulator _emulator = null!;
-    private Kubernetes _client = null!;
+    protected override EmulatorOptions Options() => new EmulatorOptions { LoadRepositoryCrds = false };
 
-    public async ValueTask InitializeAsync()
-    {
-        _emulator = await KubernetesEmulator.StartAsync(new EmulatorOptions { LoadRepositoryCrds = false }, TestContext.Current.CancellationToken);
-        _emulator.LoadCrdYaml(Semantics.ApiTarget.WidgetCrdYaml);
-        _client = _emulator.CreateClient();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _client.Dispose();
-        await _emulator.DisposeAsync();
-    }
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    protected override void Prepare(KubernetesEmulator emulator) => emulator.LoadCrdYaml(Semantics.ApiTarget.WidgetCrdYaml);
 
     private async Task<HttpStatusCode> TryListAsync()
     {
         try
         {
-            await _client.ListNamespacedConfigMapAsync("default", cancellationToken: Ct);
+            await Client.ListNamespacedConfigMapAsync("default", cancellationToken: Ct);
             return HttpStatusCode.OK;
         }
         catch (HttpOperationException e)
@@ -47,7 +33,7 @@ public sealed class FaultTests : IAsyncLifetime
     {
         async Task<List<HttpStatusCode>> RunAsync()
         {
-            _emulator.Faults.FailRandomly(0.5, 500, seed: 7);
+            Emulator.Faults.FailRandomly(0.5, 500, seed: 7);
             var outcomes = new List<HttpStatusCode>();
             for (var i = 0; i < 20; i++)
             {
@@ -63,16 +49,16 @@ public sealed class FaultTests : IAsyncLifetime
         Assert.Equal(first, second);
         Assert.Contains(HttpStatusCode.InternalServerError, first);
         Assert.Contains(HttpStatusCode.OK, first);
-        _emulator.Faults.Reset();
+        Emulator.Faults.Reset();
         Assert.Equal(HttpStatusCode.OK, await TryListAsync());
     }
 
     [Fact]
     public async Task Throttling_answers_429_with_retry_after()
     {
-        _emulator.Faults.FailRandomly(1, 429, retryAfter: TimeSpan.FromSeconds(3));
+        Emulator.Faults.FailRandomly(1, 429, retryAfter: TimeSpan.FromSeconds(3));
 
-        var error = await Assert.ThrowsAsync<HttpOperationException>(() => _client.ListNamespacedPodAsync("default", cancellationToken: Ct));
+        var error = await Assert.ThrowsAsync<HttpOperationException>(() => Client.ListNamespacedPodAsync("default", cancellationToken: Ct));
 
         Assert.Equal(HttpStatusCode.TooManyRequests, error.Response.StatusCode);
         Assert.Equal("3", error.Response.Headers["Retry-After"].Single());
@@ -83,28 +69,28 @@ public sealed class FaultTests : IAsyncLifetime
     [Fact]
     public async Task One_verb_on_one_subresource_fails_the_given_number_of_times()
     {
-        await _client.CustomObjects.CreateNamespacedCustomObjectAsync(
+        await Client.CustomObjects.CreateNamespacedCustomObjectAsync(
             new Dictionary<string, object> { ["apiVersion"] = "semantics.codeexec.dev/v1", ["kind"] = "Widget", ["metadata"] = new Dictionary<string, object> { ["name"] = "w" } },
             "semantics.codeexec.dev", "v1", "default", "widgets", cancellationToken: Ct);
-        _emulator.Faults.FailRequests("PATCH", "widgets/status", 409, times: 1);
+        Emulator.Faults.FailRequests("PATCH", "widgets/status", 409, times: 1);
         var patch = new V1Patch("{\"status\":{\"phase\":\"Done\"}}", V1Patch.PatchType.MergePatch);
 
         var error = await Assert.ThrowsAsync<HttpOperationException>(() =>
-            _client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(patch, "semantics.codeexec.dev", "v1", "default", "widgets", "w", cancellationToken: Ct));
+            Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(patch, "semantics.codeexec.dev", "v1", "default", "widgets", "w", cancellationToken: Ct));
         Assert.Equal(HttpStatusCode.Conflict, error.Response.StatusCode);
-        await _client.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch("{\"spec\":{\"size\":2}}", V1Patch.PatchType.MergePatch),
+        await Client.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch("{\"spec\":{\"size\":2}}", V1Patch.PatchType.MergePatch),
             "semantics.codeexec.dev", "v1", "default", "widgets", "w", cancellationToken: Ct);
-        await _client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(patch, "semantics.codeexec.dev", "v1", "default", "widgets", "w", cancellationToken: Ct);
-        Assert.Equal(1, _emulator.Faults.InjectedFailures);
+        await Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(patch, "semantics.codeexec.dev", "v1", "default", "widgets", "w", cancellationToken: Ct);
+        Assert.Equal(1, Emulator.Faults.InjectedFailures);
     }
 
     [Fact]
     public async Task Latency_delays_every_request()
     {
-        _emulator.Faults.Latency = TimeSpan.FromMilliseconds(300);
+        Emulator.Faults.Latency = TimeSpan.FromMilliseconds(300);
 
         var watch = Stopwatch.StartNew();
-        await _client.ListNamespacedPodAsync("default", cancellationToken: Ct);
+        await Client.ListNamespacedPodAsync("default", cancellationToken: Ct);
 
         Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(300), $"took {watch.Elapsed}");
     }
@@ -112,27 +98,27 @@ public sealed class FaultTests : IAsyncLifetime
     [Fact]
     public async Task A_closed_watch_is_resumed_by_a_new_watch_from_the_last_resource_version()
     {
-        var list = await _client.ListNamespacedConfigMapAsync("default", cancellationToken: Ct);
+        var list = await Client.ListNamespacedConfigMapAsync("default", cancellationToken: Ct);
         var seen = new List<string>();
         var lastRv = list.Metadata.ResourceVersion;
         var first = Task.Run(async () =>
         {
-            await foreach (var (_, cm) in _client.CoreV1.WatchListNamespacedConfigMapAsync("default", resourceVersion: lastRv, cancellationToken: Ct))
+            await foreach (var (_, cm) in Client.CoreV1.WatchListNamespacedConfigMapAsync("default", resourceVersion: lastRv, cancellationToken: Ct))
             {
                 seen.Add(cm.Metadata.Name);
                 lastRv = cm.Metadata.ResourceVersion;
             }
         }, Ct);
-        await _client.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "before" } }, "default", cancellationToken: Ct);
+        await Client.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "before" } }, "default", cancellationToken: Ct);
         for (var i = 0; i < 200 && seen.Count == 0; i++)
         {
             await Task.Delay(20, Ct);
         }
 
-        Assert.Equal(1, _emulator.Faults.CloseAllWatches());
+        Assert.Equal(1, Emulator.Faults.CloseAllWatches());
         await first.WaitAsync(TimeSpan.FromSeconds(10), Ct);
-        await _client.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "after" } }, "default", cancellationToken: Ct);
-        await foreach (var (_, cm) in _client.CoreV1.WatchListNamespacedConfigMapAsync("default", resourceVersion: lastRv, cancellationToken: Ct))
+        await Client.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "after" } }, "default", cancellationToken: Ct);
+        await foreach (var (_, cm) in Client.CoreV1.WatchListNamespacedConfigMapAsync("default", resourceVersion: lastRv, cancellationToken: Ct))
         {
             seen.Add(cm.Metadata.Name);
             break;

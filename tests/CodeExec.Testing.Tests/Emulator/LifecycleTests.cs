@@ -8,30 +8,15 @@ using Xunit;
 namespace CodeExec.Testing.Tests.Emulator;
 
 /// <summary>Garbage collection, namespace termination, graceful pod deletion and dry run: what the CRD-only real server cannot show.</summary>
-public sealed class LifecycleTests : IAsyncLifetime
+public sealed class LifecycleTests : EmulatorTest
 {
-    private KubernetesEmulator _emulator = null!;
-    private Kubernetes _client = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _emulator = await KubernetesEmulator.StartAsync(new EmulatorOptions { GracefulPodDeletion = true, LoadRepositoryCrds = false }, TestContext.Current.CancellationToken);
-        _client = _emulator.CreateClient();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _client.Dispose();
-        await _emulator.DisposeAsync();
-    }
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    protected override EmulatorOptions Options() => new EmulatorOptions { GracefulPodDeletion = true, LoadRepositoryCrds = false };
 
     private async Task<V1ConfigMap> OwnerAsync(string name) =>
-        await _client.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = name } }, "default", cancellationToken: Ct);
+        await Client.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = name } }, "default", cancellationToken: Ct);
 
     private async Task<V1Secret> DependentAsync(string name, params V1ConfigMap[] owners) =>
-        await _client.CreateNamespacedSecretAsync(new V1Secret
+        await Client.CreateNamespacedSecretAsync(new V1Secret
         {
             Metadata = new V1ObjectMeta
             {
@@ -44,7 +29,7 @@ public sealed class LifecycleTests : IAsyncLifetime
     {
         try
         {
-            await _client.ReadNamespacedSecretAsync(name, "default", cancellationToken: Ct);
+            await Client.ReadNamespacedSecretAsync(name, "default", cancellationToken: Ct);
             return true;
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
@@ -74,7 +59,7 @@ public sealed class LifecycleTests : IAsyncLifetime
         var owner = await OwnerAsync("bg-owner");
         await DependentAsync("bg-child", owner);
 
-        await _client.DeleteNamespacedConfigMapAsync("bg-owner", "default", propagationPolicy: "Background", cancellationToken: Ct);
+        await Client.DeleteNamespacedConfigMapAsync("bg-owner", "default", propagationPolicy: "Background", cancellationToken: Ct);
 
         await EventuallyAsync(async () => !await SecretExistsAsync("bg-child"), "the dependent is collected");
     }
@@ -86,11 +71,11 @@ public sealed class LifecycleTests : IAsyncLifetime
         var second = await OwnerAsync("two-b");
         await DependentAsync("two-child", first, second);
 
-        await _client.DeleteNamespacedConfigMapAsync("two-a", "default", cancellationToken: Ct);
+        await Client.DeleteNamespacedConfigMapAsync("two-a", "default", cancellationToken: Ct);
 
         await EventuallyAsync(async () =>
-            (await _client.ReadNamespacedSecretAsync("two-child", "default", cancellationToken: Ct)).Metadata.OwnerReferences.Count == 1, "the reference is dropped");
-        var child = await _client.ReadNamespacedSecretAsync("two-child", "default", cancellationToken: Ct);
+            (await Client.ReadNamespacedSecretAsync("two-child", "default", cancellationToken: Ct)).Metadata.OwnerReferences.Count == 1, "the reference is dropped");
+        var child = await Client.ReadNamespacedSecretAsync("two-child", "default", cancellationToken: Ct);
         Assert.Equal(second.Metadata.Uid, Assert.Single(child.Metadata.OwnerReferences).Uid);
     }
 
@@ -100,20 +85,20 @@ public sealed class LifecycleTests : IAsyncLifetime
         var owner = await OwnerAsync("fg-owner");
         var child = await DependentAsync("fg-child", owner);
         child.Metadata.Finalizers = ["test/hold"];
-        await _client.ReplaceNamespacedSecretAsync(child, "fg-child", "default", cancellationToken: Ct);
+        await Client.ReplaceNamespacedSecretAsync(child, "fg-child", "default", cancellationToken: Ct);
 
-        await _client.DeleteNamespacedConfigMapAsync("fg-owner", "default", propagationPolicy: "Foreground", cancellationToken: Ct);
+        await Client.DeleteNamespacedConfigMapAsync("fg-owner", "default", propagationPolicy: "Foreground", cancellationToken: Ct);
 
-        var waiting = await _client.ReadNamespacedConfigMapAsync("fg-owner", "default", cancellationToken: Ct);
+        var waiting = await Client.ReadNamespacedConfigMapAsync("fg-owner", "default", cancellationToken: Ct);
         Assert.NotNull(waiting.Metadata.DeletionTimestamp);
         Assert.Contains("foregroundDeletion", waiting.Metadata.Finalizers);
         await EventuallyAsync(async () =>
-            (await _client.ReadNamespacedSecretAsync("fg-child", "default", cancellationToken: Ct)).Metadata.DeletionTimestamp is not null, "the dependent is being deleted");
-        Assert.NotNull(await _client.ReadNamespacedConfigMapAsync("fg-owner", "default", cancellationToken: Ct));
+            (await Client.ReadNamespacedSecretAsync("fg-child", "default", cancellationToken: Ct)).Metadata.DeletionTimestamp is not null, "the dependent is being deleted");
+        Assert.NotNull(await Client.ReadNamespacedConfigMapAsync("fg-owner", "default", cancellationToken: Ct));
 
-        await _client.PatchNamespacedSecretAsync(new V1Patch("{\"metadata\":{\"finalizers\":null}}", V1Patch.PatchType.MergePatch), "fg-child", "default", cancellationToken: Ct);
+        await Client.PatchNamespacedSecretAsync(new V1Patch("{\"metadata\":{\"finalizers\":null}}", V1Patch.PatchType.MergePatch), "fg-child", "default", cancellationToken: Ct);
 
-        await EventuallyAsync(async () => (await _client.ListNamespacedConfigMapAsync("default", fieldSelector: "metadata.name=fg-owner", cancellationToken: Ct)).Items.Count == 0,
+        await EventuallyAsync(async () => (await Client.ListNamespacedConfigMapAsync("default", fieldSelector: "metadata.name=fg-owner", cancellationToken: Ct)).Items.Count == 0,
             "the owner is removed");
     }
 
@@ -123,70 +108,70 @@ public sealed class LifecycleTests : IAsyncLifetime
         var owner = await OwnerAsync("or-owner");
         await DependentAsync("or-child", owner);
 
-        await _client.DeleteNamespacedConfigMapAsync("or-owner", "default", propagationPolicy: "Orphan", cancellationToken: Ct);
+        await Client.DeleteNamespacedConfigMapAsync("or-owner", "default", propagationPolicy: "Orphan", cancellationToken: Ct);
 
-        await EventuallyAsync(async () => (await _client.ListNamespacedConfigMapAsync("default", fieldSelector: "metadata.name=or-owner", cancellationToken: Ct)).Items.Count == 0,
+        await EventuallyAsync(async () => (await Client.ListNamespacedConfigMapAsync("default", fieldSelector: "metadata.name=or-owner", cancellationToken: Ct)).Items.Count == 0,
             "the owner is removed");
-        var child = await _client.ReadNamespacedSecretAsync("or-child", "default", cancellationToken: Ct);
+        var child = await Client.ReadNamespacedSecretAsync("or-child", "default", cancellationToken: Ct);
         Assert.Null(child.Metadata.OwnerReferences);
     }
 
     [Fact]
     public async Task Deleting_a_namespace_terminates_it_removes_its_content_and_then_the_namespace()
     {
-        await _client.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "doomed" } }, cancellationToken: Ct);
-        await _client.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "c" } }, "doomed", cancellationToken: Ct);
+        await Client.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "doomed" } }, cancellationToken: Ct);
+        await Client.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "c" } }, "doomed", cancellationToken: Ct);
 
-        await _client.DeleteNamespaceAsync("doomed", cancellationToken: Ct);
+        await Client.DeleteNamespaceAsync("doomed", cancellationToken: Ct);
 
         var refused = await Assert.ThrowsAsync<HttpOperationException>(() =>
-            _client.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "late" } }, "doomed", cancellationToken: Ct));
+            Client.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "late" } }, "doomed", cancellationToken: Ct));
         Assert.True(refused.Response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound);
-        await EventuallyAsync(async () => (await _client.ListNamespaceAsync(fieldSelector: "metadata.name=doomed", cancellationToken: Ct)).Items.Count == 0,
+        await EventuallyAsync(async () => (await Client.ListNamespaceAsync(fieldSelector: "metadata.name=doomed", cancellationToken: Ct)).Items.Count == 0,
             "the namespace is removed");
-        Assert.Empty((await _client.ListNamespacedConfigMapAsync("doomed", cancellationToken: Ct)).Items);
+        Assert.Empty((await Client.ListNamespacedConfigMapAsync("doomed", cancellationToken: Ct)).Items);
     }
 
     [Fact]
     public async Task Graceful_pod_deletion_marks_a_bound_pod_until_its_kubelet_deletes_it_with_grace_zero()
     {
-        await _client.CreateNamespacedPodAsync(CoreKindTests.Pod("grace"), "default", cancellationToken: Ct);
-        await _client.CreateNamespacedPodAsync(CoreKindTests.Pod("unbound"), "default", cancellationToken: Ct);
-        await _client.CreateNamespacedBindingAsync(new V1Binding { Metadata = new V1ObjectMeta { Name = "grace" }, Target = new V1ObjectReference { Name = "n" } }, "default", cancellationToken: Ct);
+        await Client.CreateNamespacedPodAsync(CoreKindTests.Pod("grace"), "default", cancellationToken: Ct);
+        await Client.CreateNamespacedPodAsync(CoreKindTests.Pod("unbound"), "default", cancellationToken: Ct);
+        await Client.CreateNamespacedBindingAsync(new V1Binding { Metadata = new V1ObjectMeta { Name = "grace" }, Target = new V1ObjectReference { Name = "n" } }, "default", cancellationToken: Ct);
 
-        var marked = await _client.DeleteNamespacedPodAsync("grace", "default", cancellationToken: Ct);
-        await _client.DeleteNamespacedPodAsync("unbound", "default", cancellationToken: Ct);
+        var marked = await Client.DeleteNamespacedPodAsync("grace", "default", cancellationToken: Ct);
+        await Client.DeleteNamespacedPodAsync("unbound", "default", cancellationToken: Ct);
 
         Assert.NotNull(marked.Metadata.DeletionTimestamp);
         Assert.Equal(30, marked.Metadata.DeletionGracePeriodSeconds);
-        Assert.Equal(["grace"], (await _client.ListNamespacedPodAsync("default", cancellationToken: Ct)).Items.Select(p => p.Metadata.Name));
-        await _client.DeleteNamespacedPodAsync("grace", "default", gracePeriodSeconds: 0, cancellationToken: Ct);
-        Assert.Empty((await _client.ListNamespacedPodAsync("default", cancellationToken: Ct)).Items);
+        Assert.Equal(["grace"], (await Client.ListNamespacedPodAsync("default", cancellationToken: Ct)).Items.Select(p => p.Metadata.Name));
+        await Client.DeleteNamespacedPodAsync("grace", "default", gracePeriodSeconds: 0, cancellationToken: Ct);
+        Assert.Empty((await Client.ListNamespacedPodAsync("default", cancellationToken: Ct)).Items);
     }
 
     [Fact]
     public async Task Dry_run_create_answers_the_object_without_storing_it()
     {
-        var answered = await _client.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "dry" } }, "default", dryRun: "All", cancellationToken: Ct);
+        var answered = await Client.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "dry" } }, "default", dryRun: "All", cancellationToken: Ct);
 
         Assert.Equal("dry", answered.Metadata.Name);
-        Assert.Empty((await _client.ListNamespacedConfigMapAsync("default", cancellationToken: Ct)).Items);
+        Assert.Empty((await Client.ListNamespacedConfigMapAsync("default", cancellationToken: Ct)).Items);
     }
 
     [Fact]
     public async Task Exact_list_rebuilds_an_earlier_state_and_pages_stay_consistent()
     {
         await OwnerAsync("e1");
-        var snapshot = await _client.ListNamespacedConfigMapAsync("default", cancellationToken: Ct);
+        var snapshot = await Client.ListNamespacedConfigMapAsync("default", cancellationToken: Ct);
         await OwnerAsync("e2");
-        await _client.DeleteNamespacedConfigMapAsync("e1", "default", cancellationToken: Ct);
+        await Client.DeleteNamespacedConfigMapAsync("e1", "default", cancellationToken: Ct);
 
-        var exact = await _client.ListNamespacedConfigMapAsync("default", resourceVersion: snapshot.Metadata.ResourceVersion, resourceVersionMatch: "Exact", cancellationToken: Ct);
+        var exact = await Client.ListNamespacedConfigMapAsync("default", resourceVersion: snapshot.Metadata.ResourceVersion, resourceVersionMatch: "Exact", cancellationToken: Ct);
         Assert.Equal(["e1"], exact.Items.Select(i => i.Metadata.Name));
 
-        _emulator.Faults.CompactHistory();
+        Emulator.Faults.CompactHistory();
         var gone = await Assert.ThrowsAsync<HttpOperationException>(() =>
-            _client.ListNamespacedConfigMapAsync("default", resourceVersion: snapshot.Metadata.ResourceVersion, resourceVersionMatch: "Exact", cancellationToken: Ct));
+            Client.ListNamespacedConfigMapAsync("default", resourceVersion: snapshot.Metadata.ResourceVersion, resourceVersionMatch: "Exact", cancellationToken: Ct));
         Assert.Equal(HttpStatusCode.Gone, gone.Response.StatusCode);
     }
 }

@@ -8,44 +8,29 @@ using Xunit;
 namespace CodeExec.Testing.Tests.Emulator;
 
 /// <summary>Patches of built-in kinds the operator uses: strategic merge on pods, merge on leases, apply on configmaps.</summary>
-public sealed class PatchTests : IAsyncLifetime
+public sealed class PatchTests : EmulatorTest
 {
-    private KubernetesEmulator _emulator = null!;
-    private Kubernetes _client = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _emulator = await KubernetesEmulator.StartAsync(new EmulatorOptions { LoadRepositoryCrds = false }, TestContext.Current.CancellationToken);
-        _client = _emulator.CreateClient();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _client.Dispose();
-        await _emulator.DisposeAsync();
-    }
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    protected override EmulatorOptions Options() => new EmulatorOptions { LoadRepositoryCrds = false };
 
     [Fact]
     public async Task Strategic_merge_patch_merges_conditions_by_type_and_finalizers_as_a_set()
     {
         var pod = CoreKindTests.Pod("smp");
         pod.Metadata.Finalizers = ["a/one"];
-        await _client.CreateNamespacedPodAsync(pod, "default", cancellationToken: Ct);
-        await _client.PatchNamespacedPodStatusAsync(new V1Patch(
+        await Client.CreateNamespacedPodAsync(pod, "default", cancellationToken: Ct);
+        await Client.PatchNamespacedPodStatusAsync(new V1Patch(
             """{"status":{"conditions":[{"type":"Ready","status":"False"},{"type":"Initialized","status":"True"}]}}""", V1Patch.PatchType.StrategicMergePatch),
             "smp", "default", cancellationToken: Ct);
 
-        await _client.PatchNamespacedPodStatusAsync(new V1Patch(
+        await Client.PatchNamespacedPodStatusAsync(new V1Patch(
             """{"status":{"conditions":[{"type":"Ready","status":"True"}]}}""", V1Patch.PatchType.StrategicMergePatch), "smp", "default", cancellationToken: Ct);
-        var patched = await _client.PatchNamespacedPodAsync(new V1Patch(
+        var patched = await Client.PatchNamespacedPodAsync(new V1Patch(
             """{"metadata":{"finalizers":["b/two"]}}""", V1Patch.PatchType.StrategicMergePatch), "smp", "default", cancellationToken: Ct);
 
         Assert.Equal(["Initialized:True", "Ready:True"], patched.Status.Conditions.Select(c => $"{c.Type}:{c.Status}").Order());
         Assert.Equal(["a/one", "b/two"], patched.Metadata.Finalizers.Order());
 
-        var removed = await _client.PatchNamespacedPodAsync(new V1Patch(
+        var removed = await Client.PatchNamespacedPodAsync(new V1Patch(
             """{"metadata":{"$deleteFromPrimitiveList/finalizers":["a/one"]}}""", V1Patch.PatchType.StrategicMergePatch), "smp", "default", cancellationToken: Ct);
         Assert.Equal(["b/two"], removed.Metadata.Finalizers);
     }
@@ -54,12 +39,12 @@ public sealed class PatchTests : IAsyncLifetime
     public async Task Strategic_merge_patch_deletes_a_keyed_item_with_the_patch_directive()
     {
         var pod = CoreKindTests.Pod("dir", "main", "side");
-        await _client.CreateNamespacedPodAsync(pod, "default", cancellationToken: Ct);
-        await _client.PatchNamespacedPodStatusAsync(new V1Patch(
+        await Client.CreateNamespacedPodAsync(pod, "default", cancellationToken: Ct);
+        await Client.PatchNamespacedPodStatusAsync(new V1Patch(
             """{"status":{"conditions":[{"type":"A","status":"True"},{"type":"B","status":"True"}]}}""", V1Patch.PatchType.StrategicMergePatch),
             "dir", "default", cancellationToken: Ct);
 
-        var patched = await _client.PatchNamespacedPodStatusAsync(new V1Patch(
+        var patched = await Client.PatchNamespacedPodStatusAsync(new V1Patch(
             """{"status":{"conditions":[{"type":"A","$patch":"delete"}]}}""", V1Patch.PatchType.StrategicMergePatch), "dir", "default", cancellationToken: Ct);
 
         Assert.Equal(["B"], patched.Status.Conditions.Select(c => c.Type));
@@ -68,13 +53,13 @@ public sealed class PatchTests : IAsyncLifetime
     [Fact]
     public async Task Lease_renewal_by_merge_patch_keeps_the_other_fields()
     {
-        await _client.CreateNamespacedLeaseAsync(new V1Lease
+        await Client.CreateNamespacedLeaseAsync(new V1Lease
         {
             Metadata = new V1ObjectMeta { Name = "leader" },
             Spec = new V1LeaseSpec { HolderIdentity = "a", LeaseDurationSeconds = 15 },
         }, "default", cancellationToken: Ct);
 
-        var renewed = await _client.PatchNamespacedLeaseAsync(new V1Patch("""{"spec":{"renewTime":"2026-01-01T00:00:00.000000Z"}}""", V1Patch.PatchType.MergePatch),
+        var renewed = await Client.PatchNamespacedLeaseAsync(new V1Patch("""{"spec":{"renewTime":"2026-01-01T00:00:00.000000Z"}}""", V1Patch.PatchType.MergePatch),
             "leader", "default", cancellationToken: Ct);
 
         Assert.Equal("a", renewed.Spec.HolderIdentity);
@@ -85,7 +70,7 @@ public sealed class PatchTests : IAsyncLifetime
     [Fact]
     public async Task Apply_of_a_configmap_conflicts_with_an_update_manager_until_forced()
     {
-        await _client.CreateNamespacedConfigMapAsync(new V1ConfigMap
+        await Client.CreateNamespacedConfigMapAsync(new V1ConfigMap
         {
             Metadata = new V1ObjectMeta { Name = "cfg" },
             Data = new Dictionary<string, string> { ["k"] = "from-create" },
@@ -93,11 +78,11 @@ public sealed class PatchTests : IAsyncLifetime
         var applied = new V1Patch("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cfg"},"data":{"k":"from-apply"}}""", V1Patch.PatchType.ApplyPatch);
 
         var conflict = await Assert.ThrowsAsync<HttpOperationException>(() =>
-            _client.PatchNamespacedConfigMapAsync(applied, "cfg", "default", fieldManager: "operator", cancellationToken: Ct));
+            Client.PatchNamespacedConfigMapAsync(applied, "cfg", "default", fieldManager: "operator", cancellationToken: Ct));
         Assert.Equal(HttpStatusCode.Conflict, conflict.Response.StatusCode);
         Assert.Contains("conflict with \\\"creator\\\"", conflict.Response.Content, StringComparison.Ordinal);
 
-        var forced = await _client.PatchNamespacedConfigMapAsync(applied, "cfg", "default", fieldManager: "operator", force: true, cancellationToken: Ct);
+        var forced = await Client.PatchNamespacedConfigMapAsync(applied, "cfg", "default", fieldManager: "operator", force: true, cancellationToken: Ct);
         Assert.Equal("from-apply", forced.Data["k"]);
         Assert.Contains(forced.Metadata.ManagedFields, m => m.Manager == "operator" && m.Operation == "Apply");
     }

@@ -9,31 +9,14 @@ using Xunit;
 namespace CodeExec.Testing.Tests.Emulator;
 
 /// <summary>The project's own CRDs (crds/*.yaml) served by a default emulator, with the operator's typed objects.</summary>
-public sealed class RepositoryCrdTests : IAsyncLifetime
+public sealed class RepositoryCrdTests : EmulatorTest
 {
-    private KubernetesEmulator _emulator = null!;
-    private Kubernetes _client = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _emulator = await KubernetesEmulator.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
-        _client = _emulator.CreateClient();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _client.Dispose();
-        await _emulator.DisposeAsync();
-    }
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Code_executions_are_served_with_schema_defaults_and_collect_their_pods_when_deleted()
     {
         var execution = new CodeExecution { Metadata = new V1ObjectMeta { Name = "hello" }, Spec = new CodeExecutionSpec { Runtime = "python", Code = "print(1)" } };
         var created = JsonSerializer.Deserialize<CodeExecution>(JsonSerializer.Serialize(
-            await _client.CustomObjects.CreateNamespacedCustomObjectAsync(execution, ApiConstants.Group, ApiConstants.Version, "default", ApiConstants.CodeExecutionPlural, cancellationToken: Ct)))!;
+            await Client.CustomObjects.CreateNamespacedCustomObjectAsync(execution, ApiConstants.Group, ApiConstants.Version, "default", ApiConstants.CodeExecutionPlural, cancellationToken: Ct)))!;
         Assert.Equal(1, created.Metadata.Generation);
 
         var pod = CoreKindTests.Pod("hello-pod");
@@ -41,16 +24,16 @@ public sealed class RepositoryCrdTests : IAsyncLifetime
         {
             ApiVersion = ApiConstants.ApiVersion, Kind = ApiConstants.CodeExecutionKind, Name = "hello", Uid = created.Metadata.Uid, Controller = true,
         }];
-        await _client.CreateNamespacedPodAsync(pod, "default", cancellationToken: Ct);
+        await Client.CreateNamespacedPodAsync(pod, "default", cancellationToken: Ct);
 
-        await _client.CustomObjects.DeleteNamespacedCustomObjectAsync(ApiConstants.Group, ApiConstants.Version, "default", ApiConstants.CodeExecutionPlural, "hello", cancellationToken: Ct);
+        await Client.CustomObjects.DeleteNamespacedCustomObjectAsync(ApiConstants.Group, ApiConstants.Version, "default", ApiConstants.CodeExecutionPlural, "hello", cancellationToken: Ct);
 
-        for (var attempt = 0; attempt < 200 && (await _client.ListNamespacedPodAsync("default", cancellationToken: Ct)).Items.Count > 0; attempt++)
+        for (var attempt = 0; attempt < 200 && (await Client.ListNamespacedPodAsync("default", cancellationToken: Ct)).Items.Count > 0; attempt++)
         {
             await Task.Delay(25, Ct);
         }
 
-        Assert.Empty((await _client.ListNamespacedPodAsync("default", cancellationToken: Ct)).Items);
+        Assert.Empty((await Client.ListNamespacedPodAsync("default", cancellationToken: Ct)).Items);
     }
 
     [Fact]
@@ -62,21 +45,21 @@ public sealed class RepositoryCrdTests : IAsyncLifetime
             ["kind"] = ApiConstants.CodeRuntimeKind,
             ["metadata"] = new Dictionary<string, object> { ["name"] = "python" },
         };
-        await _client.CustomObjects.CreateClusterCustomObjectAsync(runtime, ApiConstants.Group, ApiConstants.Version, ApiConstants.CodeRuntimePlural, cancellationToken: Ct);
+        await Client.CustomObjects.CreateClusterCustomObjectAsync(runtime, ApiConstants.Group, ApiConstants.Version, ApiConstants.CodeRuntimePlural, cancellationToken: Ct);
 
-        await _client.CustomObjects.GetClusterCustomObjectAsync(ApiConstants.Group, ApiConstants.Version, ApiConstants.CodeRuntimePlural, "python", cancellationToken: Ct);
+        await Client.CustomObjects.GetClusterCustomObjectAsync(ApiConstants.Group, ApiConstants.Version, ApiConstants.CodeRuntimePlural, "python", cancellationToken: Ct);
         var namespaced = await Assert.ThrowsAsync<HttpOperationException>(() =>
-            _client.CustomObjects.GetNamespacedCustomObjectAsync(ApiConstants.Group, ApiConstants.Version, "default", ApiConstants.CodeRuntimePlural, "python", cancellationToken: Ct));
+            Client.CustomObjects.GetNamespacedCustomObjectAsync(ApiConstants.Group, ApiConstants.Version, "default", ApiConstants.CodeRuntimePlural, "python", cancellationToken: Ct));
         Assert.Equal(System.Net.HttpStatusCode.NotFound, namespaced.Response.StatusCode);
     }
 
     [Fact]
     public async Task An_updated_crd_takes_effect_at_once()
     {
-        _emulator.LoadCrdYaml(Semantics.ApiTarget.WidgetCrdYaml);
-        var crd = await _client.ApiextensionsV1.ReadCustomResourceDefinitionAsync("widgets.semantics.codeexec.dev", cancellationToken: Ct);
+        Emulator.LoadCrdYaml(Semantics.ApiTarget.WidgetCrdYaml);
+        var crd = await Client.ApiextensionsV1.ReadCustomResourceDefinitionAsync("widgets.semantics.codeexec.dev", cancellationToken: Ct);
         crd.Spec.Versions[0].Subresources = null;
-        await _client.ApiextensionsV1.ReplaceCustomResourceDefinitionAsync(crd, crd.Metadata.Name, cancellationToken: Ct);
+        await Client.ApiextensionsV1.ReplaceCustomResourceDefinitionAsync(crd, crd.Metadata.Name, cancellationToken: Ct);
 
         var widget = new Dictionary<string, object>
         {
@@ -85,7 +68,7 @@ public sealed class RepositoryCrdTests : IAsyncLifetime
             ["metadata"] = new Dictionary<string, object> { ["name"] = "w" },
             ["status"] = new Dictionary<string, object> { ["phase"] = "kept" },
         };
-        var created = JsonSerializer.Serialize(await _client.CustomObjects.CreateNamespacedCustomObjectAsync(widget, "semantics.codeexec.dev", "v1", "default", "widgets", cancellationToken: Ct));
+        var created = JsonSerializer.Serialize(await Client.CustomObjects.CreateNamespacedCustomObjectAsync(widget, "semantics.codeexec.dev", "v1", "default", "widgets", cancellationToken: Ct));
 
         Assert.Contains("\"phase\":\"kept\"", created, StringComparison.Ordinal);
     }
