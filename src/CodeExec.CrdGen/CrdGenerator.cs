@@ -67,24 +67,24 @@ internal static partial class CrdGenerator
     private static V1CustomResourceDefinition Crd(
         string kind, string plural, string singular, string scope, IList<string>? shortNames, bool statusSubresource,
         V1JSONSchemaProps schema, IList<V1CustomResourceColumnDefinition> columns) => new()
-    {
-        ApiVersion = "apiextensions.k8s.io/v1",
-        Kind = "CustomResourceDefinition",
-        Metadata = new V1ObjectMeta { Name = plural + "." + ApiConstants.Group },
-        Spec = new V1CustomResourceDefinitionSpec
         {
-            Group = ApiConstants.Group,
-            Scope = scope,
-            Names = new V1CustomResourceDefinitionNames
+            ApiVersion = "apiextensions.k8s.io/v1",
+            Kind = "CustomResourceDefinition",
+            Metadata = new V1ObjectMeta { Name = plural + "." + ApiConstants.Group },
+            Spec = new V1CustomResourceDefinitionSpec
             {
-                Kind = kind,
-                ListKind = kind + "List",
-                Plural = plural,
-                Singular = singular,
-                ShortNames = shortNames,
-                Categories = [ApiConstants.Category],
-            },
-            Versions =
+                Group = ApiConstants.Group,
+                Scope = scope,
+                Names = new V1CustomResourceDefinitionNames
+                {
+                    Kind = kind,
+                    ListKind = kind + "List",
+                    Plural = plural,
+                    Singular = singular,
+                    ShortNames = shortNames,
+                    Categories = [ApiConstants.Category],
+                },
+                Versions =
             [
                 new V1CustomResourceDefinitionVersion
                 {
@@ -96,8 +96,8 @@ internal static partial class CrdGenerator
                     Schema = new V1CustomResourceValidation { OpenAPIV3Schema = schema },
                 },
             ],
-        },
-    };
+            },
+        };
 
     private static V1CustomResourceColumnDefinition Column(string name, string type, string jsonPath, string description) =>
         new() { Name = name, Type = type, JsonPath = jsonPath, Description = description };

@@ -1,10 +1,10 @@
-using Xunit;
 using System.Net;
 using CodeExec.Api;
 using CodeExec.Operator.Reconciliation;
 using CodeExec.Operator.Sandbox;
 using CodeExec.Operator.Tests.Sandbox;
 using k8s.Models;
+using Xunit;
 
 namespace CodeExec.Operator.Tests.Reconciliation;
 

@@ -1,8 +1,8 @@
-using Xunit;
 using CodeExec.Api;
 using CodeExec.Operator.Reconciliation;
 using CodeExec.Operator.Sandbox;
 using k8s.Models;
+using Xunit;
 
 namespace CodeExec.Operator.Tests.Sandbox;
 
