@@ -282,10 +282,12 @@ internal sealed class CodeExecutionReconciler(
         // The Pod goes first: its NetworkPolicy must outlive it.
         await DeleteIgnoringMissingAsync(() => client.CoreV1.DeleteNamespacedPodAsync(SandboxNames.Pod(name), namespaceName,
             new V1DeleteOptions { PropagationPolicy = "Background" }, cancellationToken: cancellationToken));
-        await DeleteIgnoringMissingAsync(() => client.CoreV1.DeleteNamespacedConfigMapAsync(SandboxNames.Code(name), namespaceName, cancellationToken: cancellationToken));
-        await DeleteIgnoringMissingAsync(() => client.CoreV1.DeleteNamespacedSecretAsync(SandboxNames.Code(name), namespaceName, cancellationToken: cancellationToken));
-        await DeleteIgnoringMissingAsync(() => client.NetworkingV1.DeleteNamespacedNetworkPolicyAsync(SandboxNames.DenyAllPolicy(name), namespaceName, cancellationToken: cancellationToken));
-        await DeleteIgnoringMissingAsync(() => client.NetworkingV1.DeleteNamespacedNetworkPolicyAsync(SandboxNames.EgressPolicy(name), namespaceName, cancellationToken: cancellationToken));
+        // The code copy is a Secret exactly when the code came from one; the policy's name follows the network mode.
+        await DeleteIgnoringMissingAsync(() => ResolvedCode.KindOf(execution) == CodeSourceKind.Secret
+            ? client.CoreV1.DeleteNamespacedSecretAsync(SandboxNames.Code(name), namespaceName, cancellationToken: cancellationToken)
+            : client.CoreV1.DeleteNamespacedConfigMapAsync(SandboxNames.Code(name), namespaceName, cancellationToken: cancellationToken));
+        await DeleteIgnoringMissingAsync(() => client.NetworkingV1.DeleteNamespacedNetworkPolicyAsync(SandboxNames.NetworkPolicy(execution), namespaceName,
+            cancellationToken: cancellationToken));
         ledger.MarkCleaned(metadata.Uid);
         return await ExpireAsync(execution, cancellationToken);
     }

@@ -1,3 +1,4 @@
+using CodeExec.Api;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -35,6 +36,17 @@ internal static class SandboxNames
 
     /// <summary>Name of the pinned-egress NetworkPolicy: <c>&lt;cx&gt;-egress</c>.</summary>
     public static string EgressPolicy(string executionName) => WithSuffix(executionName, "-egress");
+
+    /// <summary>
+    /// Name of the NetworkPolicy of <paramref name="execution"/>: pinned egress for network mode Egress (admission lets
+    /// an Egress execution through only with at least one pinned host), deny-all otherwise.
+    /// </summary>
+    public static string NetworkPolicy(CodeExecution execution)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        var name = execution.Metadata.Name ?? "";
+        return execution.Spec.Network?.Mode == NetworkModes.Egress ? EgressPolicy(name) : DenyAllPolicy(name);
+    }
 
     /// <summary>The value of the <c>codeexec.dev/execution</c> label: the name, or a truncated name with a hash when longer than 63.</summary>
     public static string ExecutionLabelValue(string executionName) => WithSuffix(executionName, "");

@@ -55,7 +55,6 @@ internal static class SandboxRenderer
     public static V1NetworkPolicy NetworkPolicy(SandboxRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var name = ExecutionName(request);
         var egress = request.Egress.Count == 0
             ? new List<V1NetworkPolicyEgressRule>()
             :
@@ -81,7 +80,7 @@ internal static class SandboxRenderer
         {
             ApiVersion = "networking.k8s.io/v1",
             Kind = "NetworkPolicy",
-            Metadata = Metadata(request, request.Egress.Count == 0 ? SandboxNames.DenyAllPolicy(name) : SandboxNames.EgressPolicy(name), SandboxNames.RoleNetwork),
+            Metadata = Metadata(request, SandboxNames.NetworkPolicy(request.Execution), SandboxNames.RoleNetwork),
             Spec = new V1NetworkPolicySpec
             {
                 PodSelector = new V1LabelSelector { MatchLabels = PodSelectorLabels(request) },
