@@ -52,14 +52,7 @@ internal sealed class SandboxCluster : IAsyncDisposable
         var node = await SimulatedNode.StartAsync(client, emulator.Logs, runner);
         var directory = Directory.CreateTempSubdirectory("codeexec-cluster-").FullName;
         var cluster = new SandboxCluster(emulator, client, runner, node, directory);
-        await File.WriteAllTextAsync(cluster.KubeconfigPath, $"""
-            apiVersion: v1
-            kind: Config
-            clusters: [{"{"}name: emulator, cluster: {"{"}server: "{emulator.BaseUri.ToString().TrimEnd('/')}"{"}"}{"}"}]
-            contexts: [{"{"}name: emulator, context: {"{"}cluster: emulator, user: tester, namespace: default{"}"}{"}"}]
-            current-context: emulator
-            users: [{"{"}name: tester, user: {"{"}token: emulator{"}"}{"}"}]
-            """);
+        Kubeconfig.Write(cluster.KubeconfigPath, emulator.BaseUri, Namespace);
         await cluster.CreateRuntimeAsync(Runtime);
         return cluster;
     }
