@@ -1,5 +1,6 @@
 using System.Text;
 using CodeExec.Api;
+using CodeExec.Operator.Tests.Controller.Integration;
 using CodeExec.Operator.Tests.Harness;
 using CodeExec.Testing.Kubelet.Scripted;
 using k8s;
@@ -50,11 +51,11 @@ public sealed class ExecutionLifecycleTests : IAsyncLifetime
         Assert.Equal(done.Metadata.Generation, status.ObservedGeneration);
         Assert.Contains(status.Conditions!, c => c is { Type: "Finished", Status: "True" });
 
-        await WaitUntilAsync(async () => await _cluster.GetPodAsync("hello-sandbox") is null, "the sandbox Pod is deleted");
+        await EmulatedCluster.EventuallyAsync(async () => await _cluster.GetPodAsync("hello-sandbox") is null, "the sandbox Pod is deleted");
         var token = TestContext.Current.CancellationToken;
-        await WaitUntilAsync(async () => !(await _cluster.Client.CoreV1.ListNamespacedConfigMapAsync(SandboxCluster.Namespace, cancellationToken: token)).Items
+        await EmulatedCluster.EventuallyAsync(async () => !(await _cluster.Client.CoreV1.ListNamespacedConfigMapAsync(SandboxCluster.Namespace, cancellationToken: token)).Items
             .Any(c => c.Metadata.Name == "hello-code"), "the code ConfigMap is deleted");
-        await WaitUntilAsync(async () => !(await _cluster.Client.NetworkingV1.ListNamespacedNetworkPolicyAsync(SandboxCluster.Namespace, cancellationToken: token)).Items
+        await EmulatedCluster.EventuallyAsync(async () => !(await _cluster.Client.NetworkingV1.ListNamespacedNetworkPolicyAsync(SandboxCluster.Namespace, cancellationToken: token)).Items
             .Any(p => p.Metadata.Name == "hello-deny-all"), "the NetworkPolicy is deleted (after the Pod)");
 
         var events = (await _cluster.Client.CoreV1.ListNamespacedEventAsync(SandboxCluster.Namespace, cancellationToken: token)).Items
@@ -323,21 +324,5 @@ public sealed class ExecutionLifecycleTests : IAsyncLifetime
                 return; // an earlier attempt went through before its answer was replaced by the injected failure
             }
         }
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException(what + ": not reached");
     }
 }
