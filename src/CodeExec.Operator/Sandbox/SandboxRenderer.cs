@@ -175,7 +175,7 @@ internal static class SandboxRenderer
                 HostIPC = false,
                 ShareProcessNamespace = false,
                 DnsPolicy = "None",
-                DnsConfig = new V1PodDNSConfig { Nameservers = [] },
+                DnsConfig = NoDns(),
                 HostAliases = request.Egress.Count == 0
                     ? null
                     : request.Egress.SelectMany(h => h.Addresses.Select(a => (Address: a.ToString(), h.Host)))
@@ -198,6 +198,28 @@ internal static class SandboxRenderer
             },
         };
     }
+
+    /// <summary>
+    /// The nameserver of every sandbox Pod: the Pod's own loopback, where nothing listens on port 53 (gVisor gives the
+    /// Pod its own network stack), so a lookup is refused inside the Pod and never reaches a network. The API server
+    /// refuses <c>dnsPolicy: None</c> without a nameserver (validatePodDNSConfig).
+    /// </summary>
+    public const string NoDnsNameserver = "127.0.0.1";
+
+    /// <summary>
+    /// The DNS configuration that resolves nothing: one nameserver that answers nothing (<see cref="NoDnsNameserver"/>),
+    /// no search domains, and one try with a one-second timeout, so a resolver that ignores the refusal (musl sends from an
+    /// unconnected socket) gives up after a second instead of the default ten.
+    /// </summary>
+    public static V1PodDNSConfig NoDns() => new()
+    {
+        Nameservers = [NoDnsNameserver],
+        Options =
+        [
+            new V1PodDNSConfigOption { Name = "attempts", Value = "1" },
+            new V1PodDNSConfigOption { Name = "timeout", Value = "1" },
+        ],
+    };
 
     private static List<V1Volume> Volumes(SandboxRequest request, SandboxOptions options, bool hasStdin)
     {

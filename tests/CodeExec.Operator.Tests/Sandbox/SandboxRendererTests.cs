@@ -34,8 +34,9 @@ public sealed class SandboxRendererTests
         Assert.False(spec.HostIPC);
         Assert.False(spec.ShareProcessNamespace);
         Assert.Equal("None", spec.DnsPolicy);
-        Assert.Empty(spec.DnsConfig.Nameservers);
+        Assert.Equal(["127.0.0.1"], spec.DnsConfig.Nameservers);
         Assert.Null(spec.DnsConfig.Searches);
+        Assert.Equal([("attempts", "1"), ("timeout", "1")], spec.DnsConfig.Options.Select(o => (o.Name, o.Value)));
         Assert.Null(spec.HostAliases);
         Assert.Null(spec.ServiceAccountName);
         Assert.Null(spec.PriorityClassName);
@@ -331,7 +332,8 @@ public sealed class SandboxRendererTests
 
         var pod = children.Pod;
         Assert.Equal("None", pod.Spec.DnsPolicy);
-        Assert.Empty(pod.Spec.DnsConfig.Nameservers);
+        Assert.Equal(["127.0.0.1"], pod.Spec.DnsConfig.Nameservers);
+        Assert.Null(pod.Spec.DnsConfig.Searches);
         Assert.Equal([("151.101.0.223", "pypi.org"), ("2a04:4e42::223", "pypi.org")], pod.Spec.HostAliases.Select(a => (a.Ip, Assert.Single(a.Hostnames))));
         Assert.Single(pod.Spec.InitContainers); // no proxy configured
     }
