@@ -172,7 +172,7 @@ public sealed class CoreKindTests : EmulatorTest
         await Client.CreateNamespacedLeaseAsync(new V1Lease { Metadata = new V1ObjectMeta { Name = "leader" }, Spec = new V1LeaseSpec { HolderIdentity = "me" } }, "default", cancellationToken: Ct);
         await Client.CreateNamespacedNetworkPolicyAsync(new V1NetworkPolicy { Metadata = new V1ObjectMeta { Name = "deny" }, Spec = new V1NetworkPolicySpec { PodSelector = new V1LabelSelector() } }, "default", cancellationToken: Ct);
         await Client.CoreV1.CreateNamespacedEventAsync(new Corev1Event { Metadata = new V1ObjectMeta { Name = "e1" }, InvolvedObject = new V1ObjectReference { Name = "p" }, Reason = "Started" }, "default", cancellationToken: Ct);
-        await Client.EventsV1.CreateNamespacedEventAsync(new Eventsv1Event { Metadata = new V1ObjectMeta { Name = "e2" }, Reason = "Started", EventTime = DateTime.UtcNow, ReportingController = "x", ReportingInstance = "y", Action = "Run" }, "default", cancellationToken: Ct);
+        await Client.EventsV1.CreateNamespacedEventAsync(new Eventsv1Event { Metadata = new V1ObjectMeta { Name = "e2" }, Reason = "Started", Type = "Normal", EventTime = DateTime.UtcNow, ReportingController = "x", ReportingInstance = "y", Action = "Run" }, "default", cancellationToken: Ct);
         await Client.CreateRuntimeClassAsync(new V1RuntimeClass { Metadata = new V1ObjectMeta { Name = "gvisor" }, Handler = "runsc" }, cancellationToken: Ct);
         await Client.CreatePriorityClassAsync(new V1PriorityClass { Metadata = new V1ObjectMeta { Name = "sandbox" }, Value = 10 }, cancellationToken: Ct);
         await Client.CreateNamespacedResourceQuotaAsync(new V1ResourceQuota { Metadata = new V1ObjectMeta { Name = "q" } }, "default", cancellationToken: Ct);

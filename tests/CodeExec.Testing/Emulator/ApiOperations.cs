@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using CodeExec.Testing.Emulator.Validation;
 
 namespace CodeExec.Testing.Emulator;
 
@@ -21,6 +22,9 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
 {
     public const string ForegroundFinalizer = "foregroundDeletion";
     public const string OrphanFinalizer = "orphan";
+
+    /// <summary>maxGeneratedNameLength: 63 minus the five random characters.</summary>
+    private const int MaxGeneratedNamePrefix = 58;
 
     public ResourceRegistry Registry => registry;
 
@@ -51,23 +55,13 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
         }
 
         var generateName = ObjectMeta.GetString(metadata, "generateName");
-        if (string.IsNullOrEmpty(ObjectMeta.GetString(metadata, "name")))
+        if (string.IsNullOrEmpty(ObjectMeta.GetString(metadata, "name")) && !string.IsNullOrEmpty(generateName))
         {
-            if (string.IsNullOrEmpty(generateName))
-            {
-                throw ApiStatusException.Invalid(type, "", ("metadata.name", "FieldValueRequired", "Required value: name or generateName is required"));
-            }
-
-            metadata["name"] = generateName + ObjectMeta.RandomSuffix();
+            // names.SimpleNameGenerator: the prefix cut to 58 characters, then five random ones.
+            metadata["name"] = (generateName.Length > MaxGeneratedNamePrefix ? generateName[..MaxGeneratedNamePrefix] : generateName) + ObjectMeta.RandomSuffix();
         }
 
-        var name = ObjectMeta.GetString(metadata, "name")!;
-        if (!ObjectMeta.IsDnsSubdomain(name))
-        {
-            throw ApiStatusException.Invalid(type, name, ("metadata.name", "FieldValueInvalid",
-                $"Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"));
-        }
-
+        var name = ObjectMeta.GetString(metadata, "name") ?? "";
         var now = time.GetUtcNow();
         metadata["uid"] = Guid.NewGuid().ToString();
         metadata["creationTimestamp"] = ObjectMeta.Timestamp(now);
@@ -88,6 +82,7 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
         }
 
         BuiltinRules.PrepareForCreate(type, body);
+        BuiltinValidation.ValidateCreate(type, body);
         if (type == registry.CustomResourceDefinitions)
         {
             PrepareCrd(body);
@@ -192,7 +187,9 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
             next = requested;
             var metadata = ObjectMeta.Metadata(next);
             var old = current.Metadata;
-            foreach (var field in new[] { "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "namespace", "name" })
+            // rest.BeforeUpdate: generation and creationTimestamp always come from the stored object, uid when
+            // none is sent, deletionTimestamp and its grace period once set; what else differs is refused below.
+            foreach (var field in new[] { "creationTimestamp", "generation" })
             {
                 if (old[field] is { } value)
                 {
@@ -201,6 +198,22 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
                 else
                 {
                     metadata.Remove(field);
+                }
+            }
+
+            foreach (var field in new[] { "uid", "namespace", "name" })
+            {
+                if (string.IsNullOrEmpty(ObjectMeta.GetString(metadata, field)) && old[field] is { } value)
+                {
+                    metadata[field] = value.DeepClone();
+                }
+            }
+
+            foreach (var field in new[] { "deletionTimestamp", "deletionGracePeriodSeconds" })
+            {
+                if (old[field] is { } value)
+                {
+                    metadata[field] = value.DeepClone();
                 }
             }
 
@@ -221,17 +234,11 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
                 }
             }
 
-            if (current.IsDeleting)
-            {
-                var added = ObjectMeta.Finalizers(metadata).Except(ObjectMeta.Finalizers(old)).ToList();
-                if (added.Count > 0)
-                {
-                    throw ApiStatusException.Invalid(type, current.Name, ("metadata.finalizers", "FieldValueForbidden",
-                        $"Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{\"{string.Join("\", \"", added)}\"}}"));
-                }
-            }
-
             BuiltinRules.PrepareForUpdate(type, next, current);
+
+            // An unconditional update takes the stored resourceVersion before validation (genericregistry.Store.Update).
+            metadata["resourceVersion"] = current.Metadata["resourceVersion"]!.DeepClone();
+            BuiltinValidation.ValidateUpdate(type, next, current.Object);
             if (type.TracksGeneration && !ObjectMeta.EqualExcept(next, current.Object, "metadata", type.SplitsStatus ? "status" : "metadata"))
             {
                 metadata["generation"] = (ObjectMeta.GetLong(old, "generation") ?? 0) + 1;

@@ -82,6 +82,45 @@ internal sealed class ApiStatusException(int code, string reason, string message
         return new(422, "Invalid", $"{type.Kind} \"{name}\" is invalid: {summary}", details);
     }
 
+    /// <summary>
+    /// 422 Invalid from a field error list, as <c>errors.NewInvalid</c> builds it: the group-qualified kind
+    /// (<c>NetworkPolicy.networking.k8s.io</c>), one cause per error (no <c>field</c> for the empty path), and the
+    /// message from the de-duplicated errors.
+    /// </summary>
+    public static ApiStatusException Invalid(ResourceType type, string name, IReadOnlyList<Validation.MetaFieldError> errors)
+    {
+        var details = new JsonObject();
+        if (name.Length > 0)
+        {
+            details["name"] = name;
+        }
+
+        if (type.Group.Length > 0)
+        {
+            details["group"] = type.Group;
+        }
+
+        details["kind"] = type.Kind;
+        var causes = new JsonArray();
+        foreach (var error in errors)
+        {
+            var cause = new JsonObject { ["reason"] = error.Type, ["message"] = error.Body };
+            if (error.Field.Length > 0)
+            {
+                cause["field"] = error.Field;
+            }
+
+            causes.Add(cause);
+        }
+
+        details["causes"] = causes;
+        var distinct = errors.Select(e => e.ToString()).Distinct().ToList();
+        var text = string.Join(", ", distinct);
+        var summary = distinct.Count == 1 ? text : "[" + text + "]";
+        var kind = type.Group.Length == 0 ? type.Kind : type.Kind + "." + type.Group;
+        return new(422, "Invalid", $"{kind} \"{name}\" is invalid: {summary}", details);
+    }
+
     public static ApiStatusException BadRequest(string message) => new(400, "BadRequest", message);
 
     public static ApiStatusException Gone(string message) => new(410, "Expired", message);

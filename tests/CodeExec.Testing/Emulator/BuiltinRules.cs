@@ -78,10 +78,12 @@ internal static class BuiltinRules
 
                 break;
             case ("", "secrets"):
+                // SetDefaults_Secret runs on every decode: a PUT without type asks for Opaque (and ValidateSecretUpdate
+                // refuses the change when the stored type differs).
                 MergeStringData(next);
-                if (ObjectMeta.GetString(next, "type") is null)
+                if (string.IsNullOrEmpty(ObjectMeta.GetString(next, "type")))
                 {
-                    next["type"] = current.Object["type"]?.DeepClone();
+                    next["type"] = "Opaque";
                 }
 
                 break;

@@ -98,9 +98,4 @@ internal static class ObjectMeta
 
         return new string(suffix);
     }
-
-    private static readonly System.Text.RegularExpressions.Regex DnsSubdomain =
-        new(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", System.Text.RegularExpressions.RegexOptions.Compiled);
-
-    public static bool IsDnsSubdomain(string name) => name.Length <= 253 && DnsSubdomain.IsMatch(name);
 }
