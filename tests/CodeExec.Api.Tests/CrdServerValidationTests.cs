@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using CodeExec.CrdGen;
+using CodeExec.Testing.Tools;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -119,7 +120,7 @@ public sealed class CrdServerValidationTests(RealApiServerFixture fixture) : ICl
         var result = await fixture.Server.KubectlAsync(["explain", "codeexecution.spec"], Cancel);
         if (result is not { } explain)
         {
-            Assert.Skip("kubectl is not on PATH: cannot run kubectl explain");
+            Assert.Skip(CachedTools.MissingReason("kubectl") + ": cannot run kubectl explain");
             return;
         }
 
@@ -136,7 +137,7 @@ public sealed class CrdServerValidationTests(RealApiServerFixture fixture) : ICl
         var result = await fixture.Server.KubectlAsync(["get", "cx", "columns", "-n", BadInputs.Namespace], Cancel);
         if (result is not { } get)
         {
-            Assert.Skip("kubectl is not on PATH: cannot run kubectl get");
+            Assert.Skip(CachedTools.MissingReason("kubectl") + ": cannot run kubectl get");
             return;
         }
 

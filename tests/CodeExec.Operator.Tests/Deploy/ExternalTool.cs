@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using CodeExec.Testing.Tools;
+using Xunit;
 
 namespace CodeExec.Operator.Tests.Deploy;
 
@@ -8,23 +10,22 @@ internal sealed record ToolResult(int ExitCode, string Stdout, string Stderr)
     public bool Succeeded => ExitCode == 0;
 }
 
-/// <summary>Runs command-line tools (kubectl, helm) found on PATH.</summary>
+/// <summary>Runs command-line tools (kubectl, helm): the ones hack/tools.sh caches, else the ones on PATH.</summary>
 internal static class ExternalTool
 {
-    /// <summary>The full path of <paramref name="name"/> on PATH, or null when it is not installed.</summary>
-    public static string? Find(string name)
+    /// <summary>The full path of <paramref name="name"/> (see <see cref="CachedTools.Find"/>), or null when it is not installed.</summary>
+    public static string? Find(string name) => CachedTools.Find(name);
+
+    /// <summary>The full path of <paramref name="name"/>; skips the calling test with the reason when it is not installed.</summary>
+    public static string Require(string name, string purpose)
     {
-        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
-        foreach (var dir in path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        var path = Find(name);
+        if (path is null)
         {
-            var candidate = Path.Combine(dir, name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
+            Assert.Skip($"{CachedTools.MissingReason(name)}: {purpose}");
         }
 
-        return null;
+        return path;
     }
 
     /// <summary>Runs the tool in the repository root and waits for it to exit.</summary>

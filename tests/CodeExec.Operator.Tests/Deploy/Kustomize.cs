@@ -13,12 +13,7 @@ internal static class Kustomize
     /// <summary>The objects <c>kubectl kustomize directory</c> prints; skips the test when kubectl is not installed.</summary>
     public static ManifestSet Build(string directory)
     {
-        var kubectl = ExternalTool.Find("kubectl");
-        if (kubectl is null)
-        {
-            Assert.Skip("kubectl is not installed: the kustomize configuration under config/ cannot be built here");
-        }
-
+        var kubectl = ExternalTool.Require("kubectl", "the kustomize configuration under config/ cannot be built here");
         var result = Builds.GetOrAdd(directory, dir => new Lazy<ToolResult>(() => ExternalTool.Run(kubectl, "kustomize", dir))).Value;
         Assert.True(result.Succeeded, $"kubectl kustomize {directory} failed:\n{result.Stderr}");
         return ManifestSet.Parse(result.Stdout);

@@ -3,7 +3,7 @@ namespace CodeExec.Testing.RealApiServer;
 /// <summary>
 /// Where the real CRD API server lives: the binaries built by <c>hack/kube-apiext.sh build</c> (in
 /// <c>$KUBE_APIEXT_HOME</c>, default <c>~/.cache/kube-apiext</c>) and the scripts that start and stop it (in
-/// <c>$KUBE_APIEXT_TOOLS</c>, default <c>&lt;repo root&gt;/../shared/tools/kube-apiext</c>).
+/// <c>$KUBE_APIEXT_TOOLS</c>, default <c>&lt;repo root&gt;/hack/kube-apiext</c>).
 /// </summary>
 public sealed record KubeApiExtInstallation(string Home, string ToolsDirectory)
 {
@@ -49,7 +49,7 @@ public sealed record KubeApiExtInstallation(string Home, string ToolsDirectory)
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "kube-apiext");
         var tools = Environment.GetEnvironmentVariable("KUBE_APIEXT_TOOLS") is { Length: > 0 } t
             ? t
-            : Path.GetFullPath(Path.Combine(RepositoryRoot.Find(), "..", "shared", "tools", "kube-apiext"));
+            : Path.Combine(RepositoryRoot.Find(), "hack", "kube-apiext");
         return new KubeApiExtInstallation(home, tools);
     }
 }

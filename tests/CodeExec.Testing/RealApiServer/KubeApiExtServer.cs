@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using CodeExec.Testing.Tools;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -9,7 +10,7 @@ namespace CodeExec.Testing.RealApiServer;
 
 /// <summary>
 /// One private instance of the real Kubernetes API server for custom resources (upstream apiextensions-apiserver
-/// plus etcd, see ../shared/tools/kube-apiext), on free loopback ports with its own state directory. Serves CRDs and
+/// plus etcd, built by hack/kube-apiext.sh), on free loopback ports with its own state directory. Serves CRDs and
 /// custom resources with real schema, CEL, status-subresource, watch and apply semantics; no core kinds.
 /// Start one per test class or collection (startup takes seconds), not per test. Disposing stops it and wipes its state.
 /// </summary>
@@ -135,10 +136,13 @@ public sealed class KubeApiExtServer : IAsyncDisposable
         return await WaitEstablishedAsync(crd.Metadata.Name, TimeSpan.FromSeconds(60), cancellationToken);
     }
 
-    /// <summary>Runs kubectl (when it is on PATH) against this instance; null when kubectl is not installed.</summary>
+    /// <summary>
+    /// Runs kubectl (the one hack/tools.sh caches, else the one on PATH, see <see cref="CachedTools"/>) against this
+    /// instance; null when kubectl is not installed (<see cref="CachedTools.MissingReason"/> says why).
+    /// </summary>
     public async Task<(int ExitCode, string Output)?> KubectlAsync(IEnumerable<string> arguments, CancellationToken cancellationToken = default)
     {
-        var kubectl = FindOnPath("kubectl");
+        var kubectl = CachedTools.Find("kubectl");
         if (kubectl is null)
         {
             return null;
@@ -278,9 +282,4 @@ public sealed class KubeApiExtServer : IAsyncDisposable
         var lines = File.ReadAllLines(path);
         return string.Join('\n', lines.TakeLast(20)) + "\n";
     }
-
-    private static string? FindOnPath(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, program))
-            .FirstOrDefault(File.Exists);
 }
