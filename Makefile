@@ -5,7 +5,7 @@ IMAGE ?= codeexec-operator:dev
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help build test test-only crds run demo bench docker-build fmt fmt-check kube-apiext tools clean
+.PHONY: help build test test-only crds run demo runsc bench docker-build fmt fmt-check kube-apiext tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -28,6 +28,9 @@ run: ## run the operator against the cluster of the current kubeconfig
 
 demo: ## no cluster needed: emulator + real operator + the samples, printing each result
 	hack/demo.sh
+
+runsc: ## fetch Debian sid's runsc (gVisor, systrap) into ~/.cache/codeexec/runsc (cached); prints its path
+	hack/runsc.sh
 
 bench: ## run the benchmark program (prints figures)
 	$(DOTNET) run -c Release --project tests/CodeExec.Benchmarks

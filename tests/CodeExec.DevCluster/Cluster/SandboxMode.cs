@@ -6,7 +6,7 @@ namespace CodeExec.DevCluster.Cluster;
 /// <summary>How the simulated kubelet runs sandbox Pods.</summary>
 public enum SandboxMode
 {
-    /// <summary>Each container in its own gVisor (runsc) sandbox: real isolation. Needs runsc and root.</summary>
+    /// <summary>Each pod in one gVisor (runsc) sandbox: real isolation. Needs runsc and root.</summary>
     GVisor,
 
     /// <summary>Each container as a plain local process: NO isolation.</summary>
@@ -27,8 +27,8 @@ public sealed record SandboxSelection(SandboxMode Mode, string Why)
         {
             SandboxMode.Process => new(SandboxMode.Process, "--mode process was given"),
             SandboxMode.GVisor when !canRunGVisor => throw new InvalidOperationException($"--mode gvisor: {reason}"),
-            SandboxMode.GVisor => new(SandboxMode.GVisor, "--mode gvisor was given"),
-            _ when canRunGVisor => new(SandboxMode.GVisor, $"runsc found at {gvisor.RunscPath} and running as root"),
+            SandboxMode.GVisor => new(SandboxMode.GVisor, $"--mode gvisor was given; runsc: {gvisor.Runsc.Description}"),
+            _ when canRunGVisor => new(SandboxMode.GVisor, $"running as root; runsc: {gvisor.Runsc.Description}"),
             _ => new(SandboxMode.Process, reason),
         };
     }
@@ -36,8 +36,8 @@ public sealed record SandboxSelection(SandboxMode Mode, string Why)
     /// <summary>One line saying what the mode means for the code that runs; the process mode says loudly that nothing isolates it.</summary>
     public string Banner => Mode switch
     {
-        SandboxMode.GVisor => "gVisor mode: every container runs in its own runsc sandbox (no network, pod UID, no capabilities, "
-            + "read-only root, memory/cpu/pids limits). The host's /usr and /etc stand in for the container images.",
+        SandboxMode.GVisor => "gVisor mode: every pod runs in one runsc sandbox, its containers joined to it (no network, pod UID, no capabilities, "
+            + "read-only root, one pod cgroup with memory/cpu limits, pids limit). The host's /usr and /etc stand in for the container images.",
         _ => $"process mode: NO isolation, the code runs as a plain local process (as user {Environment.UserName}, with this "
             + "machine's network and files; no securityContext or limit is applied). The host's programs stand in for the images.",
     };

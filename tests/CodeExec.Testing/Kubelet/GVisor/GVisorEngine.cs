@@ -79,7 +79,7 @@ internal sealed class GVisorEngine(PodRunnerOptions options, GVisorOptions gviso
             var cgroup = SandboxCgroup.Create(gvisor.CgroupParent, id, OciSpecBuilder.Limits(container));
             var start = new ProcessStartInfo(gvisor.RunscPath)
             {
-                ArgumentList = { "--root", _stateFolder, "--network=none", "run", "--bundle", bundle, id },
+                ArgumentList = { "--root", _stateFolder, "--platform=" + gvisor.Runsc.Platform, "--network=none", "run", "--bundle", bundle, id },
                 RedirectStandardInput = true,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
