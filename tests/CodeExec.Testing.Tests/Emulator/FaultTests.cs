@@ -85,6 +85,26 @@ public sealed class FaultTests : EmulatorTest
     }
 
     [Fact]
+    public async Task A_failure_can_answer_with_the_Status_reason_and_message_of_an_admission_refusal()
+    {
+        const string Message = "pods \"x\" is forbidden: exceeded quota: q, requested: limits.memory=2Gi, used: limits.memory=9Gi, limited: limits.memory=10Gi";
+        Emulator.Faults.FailRequests("POST", "pods", 403, times: 1, message: Message);
+        Emulator.Faults.FailRequests("POST", "configmaps", 422, times: 1, message: "ConfigMap \"c\" is invalid: data: Too long", reason: "Invalid");
+        var pod = new V1Pod { Metadata = new V1ObjectMeta { Name = "x" }, Spec = new V1PodSpec { Containers = [new V1Container { Name = "c", Image = "i" }] } };
+
+        var forbidden = await Assert.ThrowsAsync<HttpOperationException>(() => Client.CreateNamespacedPodAsync(pod, "default", cancellationToken: Ct));
+        var invalid = await Assert.ThrowsAsync<HttpOperationException>(() =>
+            Client.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "c" } }, "default", cancellationToken: Ct));
+
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.Response.StatusCode);
+        var status = KubernetesJson.Deserialize<V1Status>(forbidden.Response.Content);
+        Assert.Equal(("Forbidden", Message, 403), (status.Reason, status.Message, status.Code));
+        Assert.Equal((HttpStatusCode)422, invalid.Response.StatusCode);
+        Assert.Equal("Invalid", KubernetesJson.Deserialize<V1Status>(invalid.Response.Content).Reason);
+        await Client.CreateNamespacedPodAsync(pod, "default", cancellationToken: Ct);
+    }
+
+    [Fact]
     public async Task Latency_delays_every_request()
     {
         Emulator.Faults.Latency = TimeSpan.FromMilliseconds(300);

@@ -56,13 +56,16 @@ public sealed class EmulatorFaults
     /// Fails requests of one HTTP method (GET, POST, PUT, PATCH, DELETE, or WATCH for watch requests) on one resource,
     /// given as its plural with an optional subresource (<c>codeexecutions/status</c>), with
     /// <paramref name="statusCode"/>. <paramref name="times"/> limits how many requests fail (null: until
-    /// <see cref="Reset"/>).
+    /// <see cref="Reset"/>). The answer is a <c>kind: Status</c> body with <paramref name="message"/> and
+    /// <paramref name="reason"/> when given (otherwise a generic text and the reason of the code), so a test can answer
+    /// as kube-apiserver's admission does, for example 403 Forbidden
+    /// <c>pods "x" is forbidden: exceeded quota: q, requested: limits.memory=2Gi, used: ..., limited: ...</c>.
     /// </summary>
-    public void FailRequests(string method, string resource, int statusCode, int? times = null, string? message = null)
+    public void FailRequests(string method, string resource, int statusCode, int? times = null, string? message = null, string? reason = null)
     {
         lock (_lock)
         {
-            _rules.Add(new RequestRule(method.ToUpperInvariant(), resource, statusCode, message) { Remaining = times });
+            _rules.Add(new RequestRule(method.ToUpperInvariant(), resource, statusCode, message, reason) { Remaining = times });
         }
     }
 
@@ -89,7 +92,7 @@ public sealed class EmulatorFaults
                 {
                     rule.Remaining--;
                     Interlocked.Increment(ref _injected);
-                    throw Failure(rule.StatusCode, rule.Message, null);
+                    throw Failure(rule.StatusCode, rule.Message, null, rule.Reason);
                 }
             }
 
@@ -101,10 +104,12 @@ public sealed class EmulatorFaults
         }
     }
 
-    private static ApiStatusException Failure(int statusCode, string? message, TimeSpan? retryAfter)
+    private static ApiStatusException Failure(int statusCode, string? message, TimeSpan? retryAfter, string? reasonOverride = null)
     {
-        var reason = statusCode switch
+        var reason = reasonOverride ?? statusCode switch
         {
+            400 => "BadRequest",
+            422 => "Invalid",
             409 => "Conflict",
             429 => "TooManyRequests",
             404 => "NotFound",
@@ -126,7 +131,7 @@ public sealed class EmulatorFaults
         return new ApiStatusException(statusCode, reason, text, details, retryAfter);
     }
 
-    private sealed record RequestRule(string Method, string Resource, int StatusCode, string? Message)
+    private sealed record RequestRule(string Method, string Resource, int StatusCode, string? Message, string? Reason)
     {
         public int? Remaining { get; set; }
     }
