@@ -381,7 +381,7 @@ internal static class ObjectMetaValidation
         {
             if (!JsonNode.DeepEquals(metadata[field], oldMetadata[field]))
             {
-                errors.Add(FieldErrors.Immutable("metadata." + field, new RawValue(metadata[field]?.ToString() ?? "null")));
+                errors.Add(FieldErrors.Immutable("metadata." + field, GoValue(metadata[field])));
             }
         }
 
@@ -556,6 +556,18 @@ internal static class ObjectMetaValidation
     /// <summary>A list of strings (finalizers, policyTypes, values).</summary>
     public static List<string> Strings(JsonNode? node) =>
         node is JsonArray array ? [.. array.Select(v => v is JsonValue value && value.TryGetValue<string>(out var s) ? s : v?.ToJsonString() ?? "")] : [];
+
+    /// <summary>A timestamp as Go's time.Time String() prints it, a number as is, nothing as null.</summary>
+    private static RawValue GoValue(JsonNode? node)
+    {
+        if (node is JsonValue value && value.TryGetValue<string>(out var text)
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+        {
+            return new RawValue(time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " +0000 UTC");
+        }
+
+        return new RawValue(node?.ToJsonString() ?? "null");
+    }
 
     private static (string Group, string Version) SplitApiVersion(string apiVersion)
     {

@@ -315,7 +315,61 @@ internal static partial class ResourceQuotaValidation
                 && Math.Abs(exponent) <= 27 => (decimal)Math.Pow(10, exponent),
             _ => throw QuantityError("unable to parse quantity's suffix"),
         };
-        return (text, number * multiplier);
+        var binary = suffix.Length == 2 && suffix[1] == 'i';
+        return (Canonical(number * multiplier, binary), number * multiplier);
+    }
+
+    /// <summary>Quantity.String(): the canonical form the API server prints (1.5 is 1500m, 2048Ki is 2Mi).</summary>
+    internal static string Canonical(decimal value, bool binary)
+    {
+        if (value == 0)
+        {
+            return "0";
+        }
+
+        var sign = value < 0 ? "-" : "";
+        var magnitude = Math.Abs(value);
+        if (binary && magnitude == decimal.Truncate(magnitude))
+        {
+            string[] binarySuffixes = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+            var step = 0;
+            while (step < binarySuffixes.Length - 1 && magnitude % 1024 == 0)
+            {
+                magnitude /= 1024;
+                step++;
+            }
+
+            return sign + magnitude.ToString("0", CultureInfo.InvariantCulture) + binarySuffixes[step];
+        }
+
+        var exponent = 0;
+        while (magnitude != decimal.Truncate(magnitude) && exponent > -9)
+        {
+            magnitude *= 1000;
+            exponent -= 3;
+        }
+
+        magnitude = decimal.Ceiling(magnitude);
+        while (magnitude % 1000 == 0 && exponent < 18)
+        {
+            magnitude /= 1000;
+            exponent += 3;
+        }
+
+        var decimalSuffix = exponent switch
+        {
+            -9 => "n",
+            -6 => "u",
+            -3 => "m",
+            3 => "k",
+            6 => "M",
+            9 => "G",
+            12 => "T",
+            15 => "P",
+            18 => "E",
+            _ => "",
+        };
+        return sign + magnitude.ToString("0", CultureInfo.InvariantCulture) + decimalSuffix;
     }
 
     private static ApiStatusException QuantityError(string why) =>
