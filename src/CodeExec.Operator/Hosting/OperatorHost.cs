@@ -61,7 +61,9 @@ public static class OperatorHost
     /// <summary>Builds the operator host; <paramref name="configureServices"/> may replace services (tests do).</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configureServices = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // appsettings.json is read from beside the binary, not from the working directory: `dotnet run` runs the
+        // program in the directory it was started from (see the csproj's RunWorkingDirectory), the image in /app.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
         {
             builder.WebHost.UseUrls(DefaultUrls);

@@ -1,4 +1,8 @@
 using System.Text.RegularExpressions;
+using CodeExec.Api;
+using CodeExec.Operator.Tests.Harness;
+using k8s;
+using k8s.Autorest;
 using k8s.Models;
 using Xunit;
 
@@ -7,11 +11,34 @@ namespace CodeExec.Operator.Tests.Deploy;
 /// <summary>
 /// The Helm chart in charts/codeexec-operator: its CRDs equal crds/, its templates use only declared values, its
 /// default runtimes equal the samples, and, where helm is installed, it lints and renders the same hardened operator
-/// as config/.
+/// as config/. helm is the pinned v4.1.4 of hack/tools.sh (make test fetches it).
 /// </summary>
-public sealed partial class HelmChartTests
+public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : IClassFixture<RealApiServerWithCrds>
 {
     private const string ChartDirectory = "charts/codeexec-operator";
+
+    /// <summary>The value combinations the chart offers, each as helm --set arguments.</summary>
+    public static TheoryData<string, string[]> ValueCombinations => new()
+    {
+        { "defaults", [] },
+        { "one replica without leader election", ["--set", "replicas=1", "--set", "leaderElection.enabled=false"] },
+        { "ServiceMonitor on", ["--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.serviceMonitor.labels.release=prometheus"] },
+        { "runtimes off", ["--set", "defaultRuntimes.install=false"] },
+        {
+            "RuntimeClass and PriorityClass from the cluster",
+            ["--set", "runtimeClass.create=false", "--set", "priorityClass.create=false", "--set", "sandbox.priorityClassName="]
+        },
+        {
+            "no Service, NetworkPolicy or PodDisruptionBudget",
+            ["--set", "metrics.service.enabled=false", "--set", "networkPolicy.enabled=false", "--set", "podDisruptionBudget.enabled=false"]
+        },
+        { "an existing ServiceAccount", ["--set", "serviceAccount.create=false", "--set", "serviceAccount.name=codeexec-ops"] },
+        {
+            "names, image and collector overridden",
+            ["--set", "fullnameOverride=cx", "--set", "image.repository=registry.example.com/codeexec-operator", "--set", "image.tag=0.1.0",
+                "--set", "sandbox.collector.image=registry.example.com/codeexec-operator:0.1.0", "--set", "replicas=3"]
+        },
+    };
 
     [Fact]
     public void Chart_crds_are_exact_copies_of_the_generated_crds()
@@ -96,12 +123,47 @@ public sealed partial class HelmChartTests
         Assert.Equal(sampleNames.Order(StringComparer.Ordinal), chartRuntimes.Keys.Select(k => k.ToString()!).Order(StringComparer.Ordinal));
     }
 
-    [Fact]
-    public void Helm_lint_passes()
+    [Theory]
+    [MemberData(nameof(ValueCombinations))]
+    public void Helm_lint_passes_with_each_value_combination(string combination, string[] settings)
     {
-        var result = ExternalTool.Run(Helm(), "lint", ChartDirectory, "--strict");
+        var result = ExternalTool.Run(Helm(), ["lint", ChartDirectory, "--strict", "--namespace", "codeexec-system", .. settings]);
 
-        Assert.True(result.Succeeded, $"helm lint failed:\n{result.Stdout}\n{result.Stderr}");
+        Assert.True(result.Succeeded, $"helm lint ({combination}) failed:\n{result.Stdout}\n{result.Stderr}");
+    }
+
+    [Theory]
+    [MemberData(nameof(ValueCombinations))]
+    public void Every_rendered_object_is_valid_for_its_kind(string combination, string[] settings)
+    {
+        var rendered = Render(settings);
+
+        var problems = RenderedObjectChecks.Problems(rendered, "codeexec-system");
+        Assert.True(problems.Count == 0, $"helm template ({combination}):\n" + string.Join("\n", problems));
+        var deployment = Assert.Single(rendered.All<V1Deployment>());
+        var replicas = settings.Contains("replicas=1") ? 1 : settings.Contains("replicas=3") ? 3 : 2;
+        Assert.Empty(OperatorDeploymentChecks.Problems(deployment, expectedReplicas: replicas));
+    }
+
+    [Theory]
+    [MemberData(nameof(ValueCombinations))]
+    public async Task Rendered_runtimes_are_accepted_by_the_real_api_server(string combination, string[] settings)
+    {
+        var runtimes = Render(settings).All<CodeRuntime>().ToList();
+        var client = fixture.Server.Client;
+
+        foreach (var runtime in runtimes)
+        {
+            try
+            {
+                await client.CustomObjects.CreateClusterCustomObjectAsync(runtime, ApiConstants.Group, ApiConstants.Version, ApiConstants.CodeRuntimePlural,
+                    dryRun: "All", fieldValidation: "Strict", cancellationToken: TestContext.Current.CancellationToken);
+            }
+            catch (HttpOperationException e)
+            {
+                Assert.Fail($"{combination}: CodeRuntime {runtime.Metadata.Name} refused: {e.Response.Content}");
+            }
+        }
     }
 
     [Fact]

@@ -39,6 +39,14 @@ public sealed class KustomizeConfigTests
     }
 
     [Fact]
+    public void Every_object_of_config_default_is_valid_for_its_kind()
+    {
+        var problems = RenderedObjectChecks.Problems(Kustomize.BuildDefault(), Namespace);
+
+        Assert.True(problems.Count == 0, "kubectl kustomize config/default:\n" + string.Join("\n", problems));
+    }
+
+    [Fact]
     public void Namespace_enforces_the_restricted_pod_security_standard()
     {
         var ns = Kustomize.BuildDefault().Single<V1Namespace>(Namespace);
