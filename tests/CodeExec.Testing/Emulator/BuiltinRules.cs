@@ -1,17 +1,16 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using CodeExec.Testing.Emulator.Validation;
 
 namespace CodeExec.Testing.Emulator;
 
 /// <summary>
 /// The per-kind defaulting and validation the emulator does for built-in kinds: the subset of the API server's
-/// registry strategies and admission that tests can observe (pod defaults and status, pod spec immutability, secret
-/// stringData, namespace phase).
+/// registry strategies and admission that tests can observe (pod defaults, validation (<see cref="PodValidation"/>) and
+/// status, secret stringData, namespace phase).
 /// </summary>
 internal static class BuiltinRules
 {
-    private static readonly string[] MutablePodSpecFields = ["activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds"];
-
     public static void PrepareForCreate(ResourceType type, JsonObject obj)
     {
         if (type.IsCustom)
@@ -29,6 +28,7 @@ internal static class BuiltinRules
         {
             case ("", "pods"):
                 DefaultPod(obj);
+                PodValidation.ValidatePodCreate(obj).ThrowIfInvalid(type, ObjectMeta.GetString(obj["metadata"] as JsonObject, "name") ?? "");
                 obj["status"] = new JsonObject { ["phase"] = "Pending", ["qosClass"] = QosClass(obj) };
                 break;
             case ("", "namespaces"):
@@ -60,22 +60,7 @@ internal static class BuiltinRules
         {
             case ("", "pods"):
                 DefaultPod(next);
-                var before = (JsonObject?)current.Object["spec"]?.DeepClone() ?? [];
-                var after = (JsonObject?)next["spec"]?.DeepClone() ?? [];
-                foreach (var field in MutablePodSpecFields)
-                {
-                    before.Remove(field);
-                    after.Remove(field);
-                }
-
-                StripContainerImages(before);
-                StripContainerImages(after);
-                if (!JsonNode.DeepEquals(before, after))
-                {
-                    throw ApiStatusException.Invalid(type, current.Name, ("spec", "FieldValueForbidden",
-                        "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"));
-                }
-
+                PodValidation.ValidatePodUpdate(next, current.Object).ThrowIfInvalid(type, current.Name);
                 break;
             case ("", "secrets"):
                 // SetDefaults_Secret runs on every decode: a PUT without type asks for Opaque (and ValidateSecretUpdate
@@ -90,17 +75,6 @@ internal static class BuiltinRules
             case ("", "namespaces"):
                 next["spec"] = current.Object["spec"]?.DeepClone();
                 break;
-        }
-    }
-
-    private static void StripContainerImages(JsonObject spec)
-    {
-        foreach (var listName in new[] { "containers", "initContainers" })
-        {
-            foreach (var container in (spec[listName] as JsonArray ?? []).OfType<JsonObject>())
-            {
-                container.Remove("image");
-            }
         }
     }
 
@@ -139,7 +113,69 @@ internal static class BuiltinRules
                 }
 
                 container["resources"] ??= new JsonObject();
+                DefaultContainer(container, hostNetwork: spec["hostNetwork"] is JsonValue host && host.TryGetValue<bool>(out var isHost) && isHost);
             }
+        }
+
+        foreach (var volume in (spec["volumes"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            foreach (var source in new[] { "configMap", "secret", "downwardAPI", "projected" })
+            {
+                if (volume[source] is JsonObject sourceObject)
+                {
+                    sourceObject["defaultMode"] ??= 420;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The v1 defaults inside a container that validation relies on (SetDefaults_Probe, _HTTPGetAction,
+    /// _ContainerPort, _ObjectFieldSelector and the hostNetwork host ports of SetDefaults_PodSpec).
+    /// </summary>
+    private static void DefaultContainer(JsonObject container, bool hostNetwork)
+    {
+        foreach (var port in (container["ports"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            port["protocol"] ??= "TCP";
+            if (hostNetwork && port["hostPort"] is null)
+            {
+                port["hostPort"] = port["containerPort"]?.DeepClone();
+            }
+        }
+
+        foreach (var probeName in new[] { "livenessProbe", "readinessProbe", "startupProbe" })
+        {
+            if (container[probeName] is JsonObject probe)
+            {
+                probe["timeoutSeconds"] ??= 1;
+                probe["periodSeconds"] ??= 10;
+                probe["successThreshold"] ??= 1;
+                probe["failureThreshold"] ??= 3;
+                DefaultHttpGet(probe["httpGet"] as JsonObject);
+            }
+        }
+
+        foreach (var hook in new[] { "postStart", "preStop" })
+        {
+            DefaultHttpGet(container["lifecycle"]?[hook]?["httpGet"] as JsonObject);
+        }
+
+        foreach (var variable in (container["env"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            if (variable["valueFrom"]?["fieldRef"] is JsonObject fieldRef)
+            {
+                fieldRef["apiVersion"] ??= "v1";
+            }
+        }
+    }
+
+    private static void DefaultHttpGet(JsonObject? httpGet)
+    {
+        if (httpGet is not null)
+        {
+            httpGet["path"] ??= "/";
+            httpGet["scheme"] ??= "HTTP";
         }
     }
 
