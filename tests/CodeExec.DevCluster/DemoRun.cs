@@ -13,7 +13,7 @@ using Microsoft.Extensions.Logging;
 namespace CodeExec.DevCluster;
 
 /// <summary>
-/// One run of the dev cluster: emulator with the repository's CRDs, RuntimeClass gvisor, the simulated node (gVisor
+/// One run of the dev cluster: emulator with the repository's CRDs and config/runtime, the simulated node (gVisor
 /// or process mode), the real operator against a kubeconfig for the emulator, then the samples, their results, and
 /// (with --keep) a cluster left up for kubectl until Ctrl+C.
 /// </summary>
@@ -72,16 +72,17 @@ internal sealed class DemoRun(DevClusterOptions options, TextWriter output, Time
             emulatorOptions.CrdPaths.Add(crdFile);
         }
 
+        emulatorOptions.ManifestPaths.Add(layout.Runtime);
+
         await using var emulator = await KubernetesEmulator.StartAsync(emulatorOptions, cancellationToken);
         var kubeconfig = Path.Combine(workDirectory, "kubeconfig");
         Kubeconfig.Write(kubeconfig, emulator.BaseUri, Namespace);
         using var client = emulator.CreateClient();
         await Say($"API emulator listening on {emulator.BaseUri} (CRDs from {layout.Crds})");
 
-        await SampleApplier.EnsureRuntimeClassAsync(client, ApiConstants.DefaultRuntimeClassName, "runsc", cancellationToken);
         var gvisor = new GVisorOptions { ImageHostPaths = ImageHostPaths(build) };
         var selection = SandboxSelection.Choose(options.Mode, gvisor);
-        await Say($"RuntimeClass {ApiConstants.DefaultRuntimeClassName} (handler runsc) created; simulated node in {selection.Mode} mode ({selection.Why})");
+        await Say($"RuntimeClass {ApiConstants.DefaultRuntimeClassName} and PriorityClass codeexec-sandbox created from config/runtime; simulated node in {selection.Mode} mode ({selection.Why})");
         await output.WriteLineAsync();
         await output.WriteLineAsync("  >>> " + selection.Banner);
         await output.WriteLineAsync();

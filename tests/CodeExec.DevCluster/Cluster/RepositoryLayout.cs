@@ -18,6 +18,9 @@ public sealed record RepositoryLayout(string Root)
     /// <summary>The sample manifests (runtimes in its <c>runtimes</c> sub-folder).</summary>
     public string Samples => Path.Combine(Root, "config", "samples");
 
+    /// <summary>config/runtime: the RuntimeClass gvisor and PriorityClass codeexec-sandbox a cluster for the operator has.</summary>
+    public string Runtime => Path.Combine(Root, "config", "runtime");
+
     /// <summary>The repository around the current folder, else around this program's binaries.</summary>
     public static RepositoryLayout Find()
     {

@@ -59,19 +59,4 @@ public static class SampleApplier
 
         return names;
     }
-
-    /// <summary>Creates the RuntimeClass <paramref name="name"/> with <paramref name="handler"/> unless one of that name exists.</summary>
-    public static async Task EnsureRuntimeClassAsync(IKubernetes client, string name, string handler, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        try
-        {
-            await client.NodeV1.CreateRuntimeClassAsync(new V1RuntimeClass { Metadata = new V1ObjectMeta { Name = name }, Handler = handler },
-                cancellationToken: cancellationToken);
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
-        {
-            // Exists already: a cluster with gVisor installed has it.
-        }
-    }
 }

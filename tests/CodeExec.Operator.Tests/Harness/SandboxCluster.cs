@@ -11,8 +11,8 @@ using k8s.Models;
 namespace CodeExec.Operator.Tests.Harness;
 
 /// <summary>
-/// A whole cluster for controller tests, in this process: the API emulator with the repository's CRDs, a RuntimeClass
-/// <c>gvisor</c>, a one-node simulated scheduler + kubelet running pods with a scripted runner, a CodeRuntime
+/// A whole cluster for controller tests, in this process: the API emulator (admission on) with the repository's CRDs and
+/// <c>config/runtime</c> (RuntimeClass <c>gvisor</c>, PriorityClass <c>codeexec-sandbox</c>), a one-node simulated scheduler + kubelet running pods with a scripted runner, a CodeRuntime
 /// <c>python</c>, and (optionally) the real operator host. Sandbox pods are scripted per execution with
 /// <see cref="ScriptSandbox"/>: the code container's result and the collector sidecar's record, which it prints when
 /// the kubelet stops it, exactly as the real collector does.
@@ -45,9 +45,9 @@ internal sealed class SandboxCluster : IAsyncDisposable
     /// <summary>Starts the cluster; its kubelet runs pods with <paramref name="runner"/> (default: a scripted runner).</summary>
     public static async Task<SandboxCluster> StartAsync(IPodRunner? runner = null)
     {
-        var emulator = await KubernetesEmulator.StartAsync();
+        // What a cluster prepared for the operator has: config/runtime's RuntimeClass gvisor and PriorityClass codeexec-sandbox.
+        var emulator = await KubernetesEmulator.StartAsync(new EmulatorOptions { ManifestPaths = { KubernetesEmulator.SandboxRuntimeManifests } });
         var client = emulator.CreateClient();
-        await client.NodeV1.CreateRuntimeClassAsync(new V1RuntimeClass { Metadata = new V1ObjectMeta { Name = "gvisor" }, Handler = "runsc" });
         runner ??= PodRunners.Scripted();
         var node = await SimulatedNode.StartAsync(client, emulator.Logs, runner);
         var directory = Directory.CreateTempSubdirectory("codeexec-cluster-").FullName;

@@ -193,7 +193,14 @@ public sealed class ExecutionLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task A_runtime_whose_RuntimeClass_no_node_has_fails_as_unschedulable()
     {
-        await _cluster.CreateRuntimeAsync("kata", spec => spec.RuntimeClassName = "kata-missing");
+        // The RuntimeClass exists (admission passes) but selects nodes with Kata installed, and this cluster has none.
+        await _cluster.Client.NodeV1.CreateRuntimeClassAsync(new V1RuntimeClass
+        {
+            Metadata = new V1ObjectMeta { Name = "kata" },
+            Handler = "kata",
+            Scheduling = new V1Scheduling { NodeSelector = new Dictionary<string, string> { ["katacontainers.io/kata-runtime"] = "true" } },
+        }, cancellationToken: TestContext.Current.CancellationToken);
+        await _cluster.CreateRuntimeAsync("kata", spec => spec.RuntimeClassName = "kata");
         await _cluster.CreateExecutionAsync("stuck", spec => spec.Runtime = "kata");
 
         var status = (await _cluster.WaitForFinalAsync("stuck")).Status!;

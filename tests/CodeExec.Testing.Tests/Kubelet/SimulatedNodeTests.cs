@@ -1,5 +1,6 @@
 using System.Text;
 using CodeExec.Testing.Emulator;
+using CodeExec.Testing.Emulator.Admission;
 using CodeExec.Testing.Kubelet;
 using CodeExec.Testing.Kubelet.GVisor;
 using CodeExec.Testing.Kubelet.Scripted;
@@ -70,7 +71,10 @@ public sealed class SimulatedNodeTests
     [Fact]
     public async Task Pod_naming_a_missing_RuntimeClass_stays_Pending_Unschedulable_until_it_exists()
     {
-        await using var cluster = await Cluster.StartAsync(PodRunners.Scripted());
+        // On a cluster this happens when the RuntimeClass is deleted after the pod was admitted; RuntimeClass admission
+        // (which refuses such a pod at create) is off so the pod can exist without its class.
+        var options = new EmulatorOptions { LoadRepositoryCrds = false, DisabledAdmissionPlugins = { AdmissionPlugins.RuntimeClass } };
+        await using var cluster = await Cluster.StartAsync(PodRunners.Scripted(), options);
         var pod = TestPods.Simple("p", TestPods.Container("main", "x"));
         pod.Spec.RuntimeClassName = "gvisor";
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using CodeExec.Testing.Emulator.Admission;
 using CodeExec.Testing.Emulator.Validation;
 
 namespace CodeExec.Testing.Emulator;
@@ -25,6 +26,8 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
 
     /// <summary>maxGeneratedNameLength: 63 minus the five random characters.</summary>
     private const int MaxGeneratedNamePrefix = 58;
+
+    private readonly AdmissionChain _admission = StartAdmission(registry, store, options, time);
 
     public ResourceRegistry Registry => registry;
 
@@ -55,7 +58,8 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
         }
 
         var generateName = ObjectMeta.GetString(metadata, "generateName");
-        if (string.IsNullOrEmpty(ObjectMeta.GetString(metadata, "name")) && !string.IsNullOrEmpty(generateName))
+        var nameGenerated = string.IsNullOrEmpty(ObjectMeta.GetString(metadata, "name")) && !string.IsNullOrEmpty(generateName);
+        if (nameGenerated)
         {
             // names.SimpleNameGenerator: the prefix cut to 58 characters, then five random ones.
             metadata["name"] = (generateName.Length > MaxGeneratedNamePrefix ? generateName[..MaxGeneratedNamePrefix] : generateName) + ObjectMeta.RandomSuffix();
@@ -82,10 +86,30 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
         }
 
         BuiltinRules.PrepareForCreate(type, body);
+
+        // Mutating admission after defaulting and before the strategy's validation (handlers/create.go runs admit,
+        // then the store's BeforeCreate validates, then validating admission), then the pod's derived status again.
+        // NamespaceLifecycle, the chain's first plugin, answers for a missing or terminating namespace first.
+        if (type.Namespaced)
+        {
+            CheckNamespaceAcceptsContent(@namespace!);
+        }
+
+        var admissionRequest = new AdmissionRequest(type, @namespace ?? "", body, context.DryRun) { NameGenerated = nameGenerated };
+        _admission.Admit(admissionRequest);
         BuiltinValidation.ValidateCreate(type, body);
+        if (type == registry.Pods)
+        {
+            PodValidation.ValidatePodCreate(body).ThrowIfInvalid(type, name);
+        }
+
         if (type == registry.CustomResourceDefinitions)
         {
             PrepareCrd(body);
+        }
+        if (type == registry.Pods && body["status"] is JsonObject podStatus)
+        {
+            podStatus["qosClass"] = BuiltinRules.QosClass(body);
         }
 
         if (!context.IsApply && options.TrackUpdateManagedFields)
@@ -93,6 +117,7 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
             ManagedFields.RecordUpdate(body, null, context.Manager, type.ApiVersion, now, subresource: null, type.Schema);
         }
 
+        StoredObject stored;
         lock (store.SyncRoot)
         {
             if (type.Namespaced)
@@ -100,6 +125,8 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
                 CheckNamespaceAcceptsContent(@namespace!);
             }
 
+            // Validating admission under the lock: a quota check and the write it allows are one step.
+            _admission.Validate(admissionRequest);
             if (store.Get(type.StorageKey, @namespace ?? "", name) is not null)
             {
                 throw ApiStatusException.AlreadyExists(type, name);
@@ -110,13 +137,43 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
                 return new StoredObject(body, ObjectMeta.Serialize(body), store.CurrentResourceVersion);
             }
 
-            var stored = store.Put(type.StorageKey, body, null);
+            stored = store.Put(type.StorageKey, body, null);
             if (type == registry.CustomResourceDefinitions)
             {
                 registry.RegisterCrd(stored.Object);
             }
+        }
 
-            return stored;
+        if (type == registry.Namespaces)
+        {
+            EnsureDefaultServiceAccount(name);
+        }
+
+        return stored;
+    }
+
+    /// <summary>
+    /// What the serviceaccounts controller does for each new namespace: creates its <c>default</c> ServiceAccount
+    /// (here at once, so a pod created right after its namespace finds it).
+    /// </summary>
+    private static AdmissionChain StartAdmission(ResourceRegistry registry, ObjectStore store, EmulatorOptions options, TimeProvider time)
+    {
+        var chain = new AdmissionChain(registry, store, options, time);
+        // The quota controller's part: quota status follows the pods and objects it counts.
+        store.Committed += chain.Quota.OnCommitted;
+        return chain;
+    }
+
+    private void EnsureDefaultServiceAccount(string @namespace)
+    {
+        try
+        {
+            Create(registry.Find("", "v1", "serviceaccounts")!, @namespace, ServiceAccountAdmission.DefaultServiceAccount(@namespace),
+                new WriteContext("kube-controller-manager", DryRun: false));
+        }
+        catch (ApiStatusException e) when (e.Code is 409 or 403 or 404)
+        {
+            // Already there, or the namespace is already going away.
         }
     }
 

@@ -28,7 +28,6 @@ internal static class BuiltinRules
         {
             case ("", "pods"):
                 DefaultPod(obj);
-                PodValidation.ValidatePodCreate(obj).ThrowIfInvalid(type, ObjectMeta.GetString(obj["metadata"] as JsonObject, "name") ?? "");
                 obj["status"] = new JsonObject { ["phase"] = "Pending", ["qosClass"] = QosClass(obj) };
                 break;
             case ("", "namespaces"):
@@ -91,7 +90,6 @@ internal static class BuiltinRules
         spec["schedulerName"] ??= "default-scheduler";
         spec["securityContext"] ??= new JsonObject();
         spec["enableServiceLinks"] ??= true;
-        spec["priority"] ??= 0;
         if (spec["serviceAccountName"] is null)
         {
             spec["serviceAccountName"] = spec["serviceAccount"]?.DeepClone() ?? "default";
@@ -113,6 +111,7 @@ internal static class BuiltinRules
                 }
 
                 container["resources"] ??= new JsonObject();
+                DefaultRequestsFromLimits((JsonObject)container["resources"]!);
                 DefaultContainer(container, hostNetwork: spec["hostNetwork"] is JsonValue host && host.TryGetValue<bool>(out var isHost) && isHost);
             }
         }
@@ -179,8 +178,31 @@ internal static class BuiltinRules
         }
     }
 
+    /// <summary>
+    /// <c>SetDefaults_Pod</c>: a container resource with a limit and no request gets the limit as its request.
+    /// (<c>spec.priority</c> is not defaulted here: the Priority admission plugin sets it.)
+    /// </summary>
+    private static void DefaultRequestsFromLimits(JsonObject resources)
+    {
+        if (resources["limits"] is not JsonObject { Count: > 0 } limits)
+        {
+            return;
+        }
+
+        if (resources["requests"] is not JsonObject requests)
+        {
+            requests = [];
+            resources["requests"] = requests;
+        }
+
+        foreach (var (name, value) in limits)
+        {
+            requests[name] ??= value?.DeepClone();
+        }
+    }
+
     /// <summary>The pod's QoS class from its containers' requests and limits.</summary>
-    private static string QosClass(JsonObject pod)
+    internal static string QosClass(JsonObject pod)
     {
         var containers = (pod["spec"]?["containers"] as JsonArray ?? []).OfType<JsonObject>().ToList();
         var any = false;

@@ -28,6 +28,13 @@ public sealed class EmulatorOptions
     /// <summary>Whether to look for the repository's <c>crds/</c> folder (upward from the test binaries) when <see cref="CrdPaths"/> is empty.</summary>
     public bool LoadRepositoryCrds { get; init; } = true;
 
+    /// <summary>
+    /// YAML manifests of built-in kinds (files, or folders of <c>*.yaml</c>) created at start, after the namespaces and
+    /// CRDs, as <c>kubectl create -f</c> would: for example <see cref="KubernetesEmulator.SandboxRuntimeManifests"/>, the
+    /// RuntimeClass and PriorityClass every cluster running the operator has. Kustomization files are skipped.
+    /// </summary>
+    public IList<string> ManifestPaths { get; } = [];
+
     /// <summary>Namespaces that exist from the start.</summary>
     public IList<string> Namespaces { get; } = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
@@ -40,6 +47,13 @@ public sealed class EmulatorOptions
 
     /// <summary>Clock for timestamps, graceful deletion, bookmarks and watch timeouts.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// Admission plugins not to run (names from <see cref="Admission.AdmissionPlugins"/>). Empty by default: every
+    /// pod create passes LimitRanger, ServiceAccount, PodSecurity, Priority, RuntimeClass and ResourceQuota, as on a
+    /// real cluster. Turn one off only for a test about something else that cannot set up what the plugin needs.
+    /// </summary>
+    public ISet<string> DisabledAdmissionPlugins { get; } = new HashSet<string>(StringComparer.Ordinal);
 
     /// <summary>The container logs to serve from <c>pods/{name}/log</c>; a new store when null.</summary>
     public PodLogStore? Logs { get; init; }

@@ -76,9 +76,19 @@ public sealed class KubernetesEmulator : IAsyncDisposable
             operations.Create(registry.Namespaces, null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = name } }, system);
         }
 
+        foreach (var priorityClass in Admission.PriorityAdmission.SystemPriorityClasses())
+        {
+            operations.Create(registry.Find("scheduling.k8s.io", "v1", "priorityclasses")!, null, priorityClass, system);
+        }
+
         foreach (var file in CrdFiles(options))
         {
             LoadCrds(operations, File.ReadAllText(file));
+        }
+
+        foreach (var file in YamlFiles(options.ManifestPaths))
+        {
+            CreateObjects(operations, File.ReadAllText(file));
         }
 
         var builder = WebApplication.CreateSlimBuilder();
@@ -97,6 +107,32 @@ public sealed class KubernetesEmulator : IAsyncDisposable
         return new KubernetesEmulator(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/"), store, operations,
             garbageCollector, logs, faults, options);
     }
+
+    /// <summary>
+    /// The repository's <c>config/runtime</c> folder: the RuntimeClass <c>gvisor</c> and the PriorityClass
+    /// <c>codeexec-sandbox</c> that a cluster running the operator has (<c>kubectl apply -k config/runtime</c>). Add it to
+    /// <see cref="EmulatorOptions.ManifestPaths"/> so sandbox Pods pass RuntimeClass and Priority admission.
+    /// </summary>
+    public static string SandboxRuntimeManifests => RepositoryPath("config", "runtime")
+        ?? throw new DirectoryNotFoundException("config/runtime not found above " + AppContext.BaseDirectory);
+
+    /// <summary>A path inside the repository (the folder holding Operator.sln, searched upward from the test binaries); null when absent.</summary>
+    public static string? RepositoryPath(params string[] parts)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Operator.sln")))
+            {
+                var path = Path.Combine([dir.FullName, .. parts]);
+                return Directory.Exists(path) || File.Exists(path) ? path : null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Creates the objects of a YAML text (one or more documents of built-in kinds or served custom resources).</summary>
+    public void CreateFromYaml(string yaml) => CreateObjects(_operations, yaml);
 
     /// <summary>A new KubernetesClient for the emulator.</summary>
     public Kubernetes CreateClient() => new(ClientConfiguration);
@@ -126,6 +162,24 @@ public sealed class KubernetesEmulator : IAsyncDisposable
         }
     }
 
+    private static void CreateObjects(ApiOperations operations, string yaml)
+    {
+        foreach (var document in YamlJson.ParseDocuments(yaml).OfType<JsonObject>())
+        {
+            var apiVersion = ObjectMeta.GetString(document, "apiVersion") ?? "";
+            if (apiVersion.StartsWith("kustomize.config.k8s.io/", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var kind = ObjectMeta.GetString(document, "kind") ?? "";
+            var type = operations.Registry.FindByKind(apiVersion, kind)
+                ?? throw new InvalidOperationException($"the emulator serves no {apiVersion} {kind}");
+            var @namespace = type.Namespaced ? ObjectMeta.GetString(document["metadata"] as JsonObject, "namespace") ?? "default" : null;
+            operations.Create(type, @namespace, document, new WriteContext("kubectl-create", DryRun: false));
+        }
+    }
+
     private static IEnumerable<string> CrdFiles(EmulatorOptions options)
     {
         var paths = options.CrdPaths.ToList();
@@ -134,6 +188,11 @@ public sealed class KubernetesEmulator : IAsyncDisposable
             paths.Add(repositoryCrds);
         }
 
+        return YamlFiles(paths);
+    }
+
+    private static IEnumerable<string> YamlFiles(IEnumerable<string> paths)
+    {
         foreach (var path in paths)
         {
             if (Directory.Exists(path))
@@ -151,17 +210,5 @@ public sealed class KubernetesEmulator : IAsyncDisposable
     }
 
     /// <summary>The <c>crds/</c> folder next to Operator.sln, searched upward from the test binaries.</summary>
-    private static string? FindRepositoryCrds()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Operator.sln")))
-            {
-                var crds = Path.Combine(dir.FullName, "crds");
-                return Directory.Exists(crds) ? crds : null;
-            }
-        }
-
-        return null;
-    }
+    private static string? FindRepositoryCrds() => RepositoryPath("crds");
 }

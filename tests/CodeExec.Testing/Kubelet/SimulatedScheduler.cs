@@ -10,7 +10,8 @@ namespace CodeExec.Testing.Kubelet;
 /// <summary>
 /// A scheduler for the one simulated node, as an ordinary API client: it watches unbound pods (<c>spec.nodeName=</c>) and binds each to
 /// the node through the pods/binding subresource. A pod whose runtimeClassName names no RuntimeClass stays Pending
-/// with condition PodScheduled=False, reason Unschedulable; it is retried until the RuntimeClass appears.
+/// with condition PodScheduled=False, reason Unschedulable; it is retried until the RuntimeClass appears. So does a pod
+/// whose nodeSelector the node's labels (kubernetes.io/hostname, kubernetes.io/os, kubernetes.io/arch) do not match.
 /// </summary>
 public sealed class SimulatedScheduler : IAsyncDisposable
 {
@@ -110,6 +111,13 @@ public sealed class SimulatedScheduler : IAsyncDisposable
                 return;
             }
 
+            if (pod.Spec.NodeSelector?.FirstOrDefault(s => NodeLabel(s.Key) != s.Value) is { Key: not null })
+            {
+                // The node's labels do not match (for example a RuntimeClass's scheduling.nodeSelector for a runtime this node lacks).
+                await MarkUnschedulableAsync(pod, "Unschedulable", "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.");
+                return;
+            }
+
             await _client.CoreV1.CreateNamespacedPodBindingAsync(
                 new V1Binding
                 {
@@ -139,6 +147,15 @@ public sealed class SimulatedScheduler : IAsyncDisposable
             _inFlight.TryRemove(key, out _);
         }
     }
+
+    /// <summary>The simulated node's well-known labels (it has no others).</summary>
+    private string? NodeLabel(string key) => key switch
+    {
+        "kubernetes.io/hostname" => _options.NodeName,
+        "kubernetes.io/os" => "linux",
+        "kubernetes.io/arch" => System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? "arm64" : "amd64",
+        _ => null,
+    };
 
     private async Task<bool> RuntimeClassExistsAsync(string name)
     {
