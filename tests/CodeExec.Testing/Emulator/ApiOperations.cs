@@ -62,7 +62,7 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
         if (nameGenerated)
         {
             // names.SimpleNameGenerator: the prefix cut to 58 characters, then five random ones.
-            metadata["name"] = (generateName.Length > MaxGeneratedNamePrefix ? generateName[..MaxGeneratedNamePrefix] : generateName) + ObjectMeta.RandomSuffix();
+            metadata["name"] = (generateName!.Length > MaxGeneratedNamePrefix ? generateName[..MaxGeneratedNamePrefix] : generateName) + ObjectMeta.RandomSuffix();
         }
 
         var name = ObjectMeta.GetString(metadata, "name") ?? "";

@@ -135,7 +135,7 @@ internal static class FieldPath
 }
 
 /// <summary>Turns a list of field errors into the API server's answer.</summary>
-internal static class FieldErrors
+internal static class FieldErrorListExtensions
 {
     /// <summary>
     /// Throws the 422 Invalid Status kube-apiserver sends for these errors (<c>errors.NewInvalid</c>): one cause per
