@@ -87,6 +87,17 @@ public static class ExecutionReason
     public const string StartTimeout = "StartTimeout";
     /// <summary>Admission refused the execution; the message says why.</summary>
     public const string Rejected = "Rejected";
-    /// <summary>Waiting for the namespace's concurrency quota.</summary>
+    /// <summary>
+    /// Phase Queued: waiting for the namespace's concurrency limit. Phase Failed: the API server refused the sandbox Pod
+    /// (or another child) with 403 "exceeded quota" or "failed quota" (a ResourceQuota); the message quotes it.
+    /// </summary>
     public const string QuotaExceeded = "QuotaExceeded";
+    /// <summary>The API server refused to create the sandbox Pod (invalid, forbidden by admission); the message quotes it.</summary>
+    public const string PodRejected = "PodRejected";
+    /// <summary>The API server refused to create the NetworkPolicy or the code ConfigMap/Secret; the message quotes it.</summary>
+    public const string ChildRejected = "ChildRejected";
+    /// <summary>A child's name is taken by an object that is not this execution's: nothing of it was used and no Pod was created.</summary>
+    public const string NameConflict = "NameConflict";
+    /// <summary>The execution's NetworkPolicy or code object was deleted, replaced or changed before the result was stored.</summary>
+    public const string IsolationLost = "IsolationLost";
 }

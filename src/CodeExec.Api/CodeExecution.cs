@@ -257,7 +257,7 @@ public sealed class CodeExecutionStatus
     [JsonPropertyName("exitCode")]
     public int? ExitCode { get; set; }
 
-    /// <summary>Why the execution ended, in one word: Completed, Error, DeadlineExceeded, OOMKilled, Evicted, PodDeleted, ImagePullFailed, Unschedulable, StartTimeout, Rejected.</summary>
+    /// <summary>Why the execution ended, in one word: Completed, Error, DeadlineExceeded, OOMKilled, Evicted, PodDeleted, ImagePullFailed, Unschedulable, StartTimeout, Rejected, PodRejected, ChildRejected, QuotaExceeded, NameConflict, IsolationLost.</summary>
     [JsonPropertyName("reason")]
     public string? Reason { get; set; }
 
@@ -322,6 +322,22 @@ public sealed class CodeExecutionStatus
     /// <summary>Name of the sandbox Pod.</summary>
     [JsonPropertyName("podName")]
     public string? PodName { get; set; }
+
+    /// <summary>UID of the sandbox Pod the operator created: only this Pod's status and output are ever read as the result.</summary>
+    [JsonPropertyName("podUID")]
+    public string? PodUid { get; set; }
+
+    /// <summary>UID of the execution's NetworkPolicy as the operator created it; one deleted, replaced or changed ends the execution.</summary>
+    [JsonPropertyName("networkPolicyUID")]
+    public string? NetworkPolicyUid { get; set; }
+
+    /// <summary>UID of the immutable code ConfigMap or Secret as the operator created it.</summary>
+    [JsonPropertyName("codeObjectUID")]
+    public string? CodeObjectUid { get; set; }
+
+    /// <summary>The admitted limits.outputBytes: the bound used to read the collector's record.</summary>
+    [JsonPropertyName("outputBytes")]
+    public int? OutputBytes { get; set; }
 
     /// <summary>The image the code ran in.</summary>
     [JsonPropertyName("image")]

@@ -16,16 +16,24 @@ namespace CodeExec.Operator.Reconciliation;
 
 /// <summary>
 /// Turns one CodeExecution into a sandbox Pod and its result into status. Level-triggered and idempotent: every step
-/// reads what exists (the live CodeExecution, the cached Pod) and does only what is missing, with deterministic child
-/// names, so a repeat after a crash, a conflict or a lost leadership creates nothing twice and loses no result:
+/// reads what exists (the live CodeExecution, the cached children) and does only what is missing, with child names
+/// unique per execution UID, so a repeat after a crash, a conflict or a lost leadership creates nothing twice and loses
+/// no result:
 /// <list type="number">
 /// <item>admit (runtime, limits, egress, code source) or write phase Rejected and create nothing;</item>
 /// <item>wait in phase Queued while the namespace has its maximum of active sandboxes;</item>
-/// <item>create the NetworkPolicy, then the code ConfigMap/Secret, then the Pod (never a Pod without its policy);</item>
+/// <item>ensure the NetworkPolicy, then the code ConfigMap/Secret, then the Pod (never a Pod without its policy): an
+/// existing object of the name is used only when it is this execution's (<see cref="ChildOwnership"/>), else the
+/// execution ends Failed NameConflict; an API server refusal (4xx) ends it Failed PodRejected, ChildRejected or
+/// QuotaExceeded; 5xx, 429 and timeouts fail the reconcile, which is retried with backoff. The UIDs of the three
+/// children go into status, and only the Pod of that UID is ever read as the result;</item>
+/// <item>while the Pod exists, the NetworkPolicy and code object of the recorded UIDs must stay (unchanged): one
+/// deleted, replaced or changed ends the execution Failed IsolationLost and the Pod is deleted;</item>
 /// <item>observe the Pod's status (the kubelet's word, not the code's): Pending, Running, then a final result;</item>
 /// <item>collect the bounded output from the collector sidecar's log and write the whole result in one status write
 /// (a 409 fails the reconcile, which re-reads and retries; the Pod stays until the result is stored);</item>
-/// <item>delete the children, and the CodeExecution itself once its TTL after completion has passed.</item>
+/// <item>delete the children of the UIDs in status (found in the caches, each with a UID precondition), and the
+/// CodeExecution itself once its TTL after completion has passed.</item>
 /// </list>
 /// </summary>
 internal sealed class CodeExecutionReconciler(
@@ -33,12 +41,14 @@ internal sealed class CodeExecutionReconciler(
     IObjectCache<CodeExecution> executions,
     IObjectCache<CodeRuntime> runtimes,
     IObjectCache<V1Pod> pods,
+    IObjectCache<V1NetworkPolicy> policies,
+    IObjectCache<V1ConfigMap> configMaps,
+    IObjectCache<V1Secret> secrets,
     IEgressResolver egressResolver,
     IOptions<SandboxOptions> sandboxOptions,
     IOptions<ExecutionOptions> executionOptions,
     ExecutionEvents events,
     ExecutionMetrics metrics,
-    CleanupLedger ledger,
     TimeProvider time,
     ILogger<CodeExecutionReconciler> logger) : IReconciler<CodeExecution>
 {
@@ -50,13 +60,13 @@ internal sealed class CodeExecutionReconciler(
         var cached = executions.Find(key);
         if (cached is null || cached.Metadata.DeletionTimestamp is not null)
         {
-            ledger.Forget(cached?.Metadata.Uid);
             return ReconcileResult.Done;
         }
 
-        if (ExecutionPhase.IsFinal(cached.Status?.Phase) && ledger.IsCleaned(cached.Metadata.Uid))
+        if (ExecutionPhase.IsFinal(cached.Status?.Phase))
         {
-            return await ExpireAsync(cached, cancellationToken);
+            // Clean-up works from the caches of the children: once they are gone, a resync or a restart costs no API call.
+            return await CleanUpAndExpireAsync(cached, cancellationToken);
         }
 
         var execution = await ReadExecutionAsync(key, cancellationToken);
@@ -70,29 +80,29 @@ internal sealed class CodeExecutionReconciler(
             return await CleanUpAndExpireAsync(execution, cancellationToken);
         }
 
-        var podKey = new ObjectKey(key.Namespace, SandboxNames.Pod(key.Name));
-        var pod = pods.Find(podKey);
-        if (pod is not null && !IsControlledBy(pod, execution))
+        if (execution.Status?.PodUid is not { } podUid)
         {
-            // A Pod of an earlier CodeExecution of the same name, still being garbage collected.
-            logger.LogInformation("{Key}: waiting for the Pod of an earlier execution of the same name to go", key);
-            return ReconcileResult.After(TimeSpan.FromSeconds(2));
+            // No Pod recorded yet: admit and ensure the children (a Pod made by an attempt that stopped before writing
+            // status is found by the ensure step and used only if it is exactly what this execution renders).
+            return await StartAsync(execution, cancellationToken);
         }
 
-        if (pod is null && HasCondition(execution, ConditionTypes.PodCreated))
+        // Only the Pod this operator created (its UID in status) is ever read. The cache may lag behind our own create:
+        // ask the API server before calling the Pod gone.
+        var podKey = new ObjectKey(key.Namespace, execution.Status.PodName ?? SandboxNames.Pod(execution));
+        var pod = WithUid(pods.Find(podKey), podUid) ?? WithUid(await ReadPodAsync(podKey, cancellationToken), podUid);
+        if (pod is null)
         {
-            // The cache may lag behind our own create: ask the API server before calling the Pod gone.
-            pod = await ReadPodAsync(podKey, cancellationToken);
-            if (pod is null)
-            {
-                var gone = PodOutcome.Observe(null, time.GetUtcNow(), Sandbox.StartDeadline);
-                return await FinishAsync(execution, null, gone, cancellationToken);
-            }
+            var gone = PodOutcome.Observe(null, time.GetUtcNow(), Sandbox.StartDeadline);
+            return await FinishAsync(execution, null, gone, "the sandbox Pod is gone", cancellationToken);
         }
 
-        return pod is null
-            ? await StartAsync(execution, cancellationToken)
-            : await ObserveAsync(execution, pod, cancellationToken);
+        if (await IsolationProblemAsync(execution, cancellationToken) is { } problem)
+        {
+            return await EndIsolationLostAsync(execution, pod, problem, cancellationToken);
+        }
+
+        return await ObserveAsync(execution, pod, cancellationToken);
     }
 
     private async Task<ReconcileResult> StartAsync(CodeExecution execution, CancellationToken cancellationToken)
@@ -123,17 +133,25 @@ internal sealed class CodeExecutionReconciler(
 
         var request = new SandboxRequest(execution, runtime!, admission.Limits!, code, admission.Egress);
         var children = SandboxRenderer.Render(request, Sandbox);
+        var run = SandboxRun.From(request);
+        var ours = new List<IKubernetesObject<V1ObjectMeta>>();
         foreach (var child in children.InCreationOrder)
         {
             // Sequential on purpose: the Pod is created only once its NetworkPolicy exists.
-            var created = await CreateIfMissingAsync(child, cancellationToken);
-            if (created && child is V1Pod)
+            var ensured = await EnsureChildAsync(child, execution, cancellationToken);
+            if (ensured.Refusal is { } refusal)
+            {
+                return await EndBeforeStartAsync(execution, refusal.Reason, refusal.Message, run, ours, cancellationToken);
+            }
+
+            ours.Add(ensured.Child!);
+            if (ensured.Created && child is V1Pod)
             {
                 metrics.PodCreated();
             }
         }
 
-        await WritePodCreatedAsync(execution, SandboxRun.From(request), cancellationToken);
+        await WritePodCreatedAsync(execution, run, ours, cancellationToken);
         return ReconcileResult.After(Sandbox.StartDeadline + TimeSpan.FromSeconds(1));
     }
 
@@ -151,14 +169,7 @@ internal sealed class CodeExecutionReconciler(
                 return ReconcileResult.After(TimeSpan.FromSeconds(1));
             }
 
-            return await FinishAsync(execution, pod, observation, cancellationToken);
-        }
-
-        if (execution.Status?.PodName is null)
-        {
-            // The Pod was created by an attempt that stopped before writing status (a crash or lost leadership).
-            await WritePodCreatedAsync(execution, SandboxRun.FromPod(pod), cancellationToken);
-            return ReconcileResult.Done;
+            return await FinishAsync(execution, pod, observation, null, cancellationToken);
         }
 
         if (observation.Progress == PodProgress.NotStarted)
@@ -174,12 +185,12 @@ internal sealed class CodeExecutionReconciler(
         {
             var overdue = new PodObservation(PodProgress.Finished, ExecutionPhase.TimedOut, ExecutionReason.DeadlineExceeded,
                 "the code ran past its timeout and the kubelet did not stop it; the operator ended it", null, observation.StartedAt, now.UtcDateTime);
-            return await FinishAsync(execution, pod, overdue, cancellationToken);
+            return await FinishAsync(execution, pod, overdue, null, cancellationToken);
         }
 
         if (execution.Status?.Phase != ExecutionPhase.Running)
         {
-            var status = FinalStatusBuilder.InProgress(execution, ExecutionPhase.Running, null, observation.Message, SandboxRun.FromPod(pod), observation, time);
+            var status = FinalStatusBuilder.InProgress(execution, ExecutionPhase.Running, null, observation.Message, SandboxRun.FromStatus(execution, Sandbox), observation, time);
             var updated = await WriteStatusAsync(execution, status, cancellationToken);
             await events.RecordAsync(updated, ExecutionEventReasons.Started, "the code started in Pod " + pod.Metadata.Name, false, cancellationToken);
         }
@@ -187,24 +198,21 @@ internal sealed class CodeExecutionReconciler(
         return ReconcileResult.After(deadline - now);
     }
 
-    private async Task<ReconcileResult> FinishAsync(CodeExecution execution, V1Pod? pod, PodObservation outcome, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the final result of <paramref name="outcome"/>, with the output read from <paramref name="pod"/> (our Pod,
+    /// by UID); when <paramref name="pod"/> is null nothing is read and <paramref name="notCollected"/> says why.
+    /// </summary>
+    private async Task<ReconcileResult> FinishAsync(CodeExecution execution, V1Pod? pod, PodObservation outcome, string? notCollected,
+        CancellationToken cancellationToken)
     {
+        var run = SandboxRun.FromStatus(execution, Sandbox);
         CollectedOutput? output = null;
-        string? outputError;
-        if (pod is null)
+        var outputError = notCollected;
+        if (pod is not null)
         {
-            outputError = "the sandbox Pod is gone";
-        }
-        else
-        {
-            (output, outputError) = await CollectOutputAsync(pod, outcome, cancellationToken);
+            (output, outputError) = await CollectOutputAsync(pod, run, outcome, cancellationToken);
         }
 
-        var previous = execution.Status;
-        var run = pod is not null
-            ? SandboxRun.FromPod(pod)
-            : new SandboxRun(previous?.Runtime ?? "", previous?.Image ?? "", previous?.PodName ?? SandboxNames.Pod(execution.Metadata.Name),
-                previous?.CodeSha256 ?? "", Sandbox.DefaultOutputBytes);
         var status = FinalStatusBuilder.Final(execution, outcome, output, outputError, run, time);
         var updated = await WriteStatusAsync(execution, status, cancellationToken);
 
@@ -234,7 +242,6 @@ internal sealed class CodeExecutionReconciler(
         var updated = await WriteStatusAsync(execution, status, cancellationToken);
         metrics.ExecutionFinished(ExecutionPhase.Rejected, ExecutionReason.Rejected, null, false, false);
         await events.RecordAsync(updated, ExecutionEventReasons.Rejected, admission.Message!, true, cancellationToken);
-        ledger.MarkCleaned(updated.Metadata.Uid);
         return await ExpireAsync(updated, cancellationToken);
     }
 
@@ -247,7 +254,8 @@ internal sealed class CodeExecutionReconciler(
         }
 
         var namespaceName = execution.Metadata.NamespaceProperty;
-        var active = pods.List(namespaceName).Count(p => p.Status?.Phase is not ("Succeeded" or "Failed") && p.Metadata.DeletionTimestamp is null);
+        var active = pods.List(namespaceName).Count(p => p.Status?.Phase is not ("Succeeded" or "Failed") && p.Metadata.DeletionTimestamp is null
+                                                      && !ChildOwnership.IsControlledBy(p.Metadata, execution.Metadata.Uid));
         if (active < max)
         {
             return null;
@@ -266,29 +274,125 @@ internal sealed class CodeExecutionReconciler(
         return ReconcileResult.After(Executions.QueuedRecheckInterval);
     }
 
-    private async Task WritePodCreatedAsync(CodeExecution execution, SandboxRun run, CancellationToken cancellationToken)
+    private async Task WritePodCreatedAsync(CodeExecution execution, SandboxRun run, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> children,
+        CancellationToken cancellationToken)
     {
         var status = FinalStatusBuilder.InProgress(execution, ExecutionPhase.Pending, null, "created the sandbox Pod " + run.PodName, run, null, time);
+        status.NetworkPolicyUid = children.OfType<V1NetworkPolicy>().Single().Metadata.Uid;
+        status.CodeObjectUid = children.Single(c => c is V1ConfigMap or V1Secret).Metadata.Uid;
+        status.PodUid = children.OfType<V1Pod>().Single().Metadata.Uid;
         var updated = await WriteStatusAsync(execution, status, cancellationToken);
         await events.RecordAsync(updated, ExecutionEventReasons.Created,
             $"created sandbox Pod {run.PodName} (runtime {run.RuntimeName}, image {run.Image})", false, cancellationToken);
     }
 
+    /// <summary>
+    /// Ends an execution whose Pod was never created: a child create the API server refused, or a child name taken by
+    /// an object that is not this execution's. Deletes the children already ensured (<paramref name="ours"/>), by UID.
+    /// </summary>
+    private async Task<ReconcileResult> EndBeforeStartAsync(CodeExecution execution, string reason, string message, SandboxRun run,
+        IReadOnlyList<IKubernetesObject<V1ObjectMeta>> ours, CancellationToken cancellationToken)
+    {
+        var status = FinalStatusBuilder.NotStarted(execution, reason, message, run, time);
+        status.NetworkPolicyUid = ours.OfType<V1NetworkPolicy>().FirstOrDefault()?.Metadata.Uid;
+        status.CodeObjectUid = ours.FirstOrDefault(c => c is V1ConfigMap or V1Secret)?.Metadata.Uid;
+        var updated = await WriteStatusAsync(execution, status, cancellationToken);
+        metrics.ExecutionFinished(ExecutionPhase.Failed, reason, null, false, false);
+        await events.RecordAsync(updated, reason, message, true, cancellationToken);
+        logger.LogWarning("{Namespace}/{Name} failed before its Pod was created: {Reason}: {Message}",
+            execution.Metadata.NamespaceProperty, execution.Metadata.Name, reason, message);
+        foreach (var child in ours.Reverse())
+        {
+            await DeleteOwnedAsync(child, cancellationToken);
+        }
+
+        return await CleanUpAndExpireAsync(updated, cancellationToken);
+    }
+
+    /// <summary>
+    /// Null while the NetworkPolicy and the code object created for this execution (their UIDs in status) are in place
+    /// and the policy's spec unchanged (generation 1); otherwise what happened to them. Reads the caches, and the API
+    /// server only when a cache does not have the object (it may lag behind our own create).
+    /// </summary>
+    private async Task<string?> IsolationProblemAsync(CodeExecution execution, CancellationToken cancellationToken)
+    {
+        var status = execution.Status!;
+        var namespaceName = execution.Metadata.NamespaceProperty;
+        if (status.NetworkPolicyUid is { } policyUid)
+        {
+            var key = new ObjectKey(namespaceName, SandboxNames.NetworkPolicy(execution));
+            var policy = WithUid(policies.Find(key), policyUid) ?? WithUid(await ReadOrNullAsync(() =>
+                client.NetworkingV1.ReadNamespacedNetworkPolicyAsync(key.Name, namespaceName, cancellationToken: cancellationToken)), policyUid);
+            if (policy is null)
+            {
+                return $"the NetworkPolicy {key.Name} that isolates the sandbox was deleted or replaced while the Pod existed";
+            }
+
+            if (policy.Metadata.Generation is > 1)
+            {
+                return $"the NetworkPolicy {key.Name} that isolates the sandbox was changed while the Pod existed";
+            }
+        }
+
+        if (status.CodeObjectUid is { } codeUid)
+        {
+            var key = new ObjectKey(namespaceName, SandboxNames.Code(execution));
+            var isSecret = ResolvedCode.KindOf(execution) == CodeSourceKind.Secret;
+            IKubernetesObject<V1ObjectMeta>? code = isSecret
+                ? WithUid(secrets.Find(key), codeUid) ?? WithUid(await ReadOrNullAsync(() =>
+                    client.CoreV1.ReadNamespacedSecretAsync(key.Name, namespaceName, cancellationToken: cancellationToken)), codeUid)
+                : WithUid(configMaps.Find(key), codeUid) ?? WithUid(await ReadOrNullAsync(() =>
+                    client.CoreV1.ReadNamespacedConfigMapAsync(key.Name, namespaceName, cancellationToken: cancellationToken)), codeUid);
+            if (code is null)
+            {
+                return $"the code {(isSecret ? "Secret" : "ConfigMap")} {key.Name} was deleted or replaced while the Pod existed";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Stops the sandbox at once (its isolation or code can no longer be vouched for) and ends the execution Failed IsolationLost.</summary>
+    private async Task<ReconcileResult> EndIsolationLostAsync(CodeExecution execution, V1Pod pod, string problem, CancellationToken cancellationToken)
+    {
+        await DeleteOwnedAsync(pod, cancellationToken);
+        var now = time.GetUtcNow().UtcDateTime;
+        var observed = PodOutcome.Observe(pod, time.GetUtcNow(), Sandbox.StartDeadline);
+        var lost = new PodObservation(PodProgress.Finished, ExecutionPhase.Failed, ExecutionReason.IsolationLost,
+            problem + "; the operator deleted the sandbox Pod", observed.ExitCode, observed.StartedAt, observed.FinishedAt ?? now);
+        return await FinishAsync(execution, null, lost, "the sandbox was stopped because its isolation was lost", cancellationToken);
+    }
+
+    /// <summary>
+    /// Deletes the children this operator created for the execution: the objects of the UIDs in status, found in the
+    /// caches of Pods, code objects and NetworkPolicies, each deleted with a UID precondition. Nothing else is deleted,
+    /// whatever its name or ownerReferences (anything else that names this execution as its controller goes with it
+    /// through the garbage collector). The Pod goes first: its NetworkPolicy must outlive it. Once they are gone, a
+    /// resync or a restart finds nothing to delete and makes no API call.
+    /// </summary>
     private async Task<ReconcileResult> CleanUpAndExpireAsync(CodeExecution execution, CancellationToken cancellationToken)
     {
-        var metadata = execution.Metadata;
-        var namespaceName = metadata.NamespaceProperty;
-        var name = metadata.Name;
-        // The Pod goes first: its NetworkPolicy must outlive it.
-        await DeleteIgnoringMissingAsync(() => client.CoreV1.DeleteNamespacedPodAsync(SandboxNames.Pod(name), namespaceName,
-            new V1DeleteOptions { PropagationPolicy = "Background" }, cancellationToken: cancellationToken));
-        // The code copy is a Secret exactly when the code came from one; the policy's name follows the network mode.
-        await DeleteIgnoringMissingAsync(() => ResolvedCode.KindOf(execution) == CodeSourceKind.Secret
-            ? client.CoreV1.DeleteNamespacedSecretAsync(SandboxNames.Code(name), namespaceName, cancellationToken: cancellationToken)
-            : client.CoreV1.DeleteNamespacedConfigMapAsync(SandboxNames.Code(name), namespaceName, cancellationToken: cancellationToken));
-        await DeleteIgnoringMissingAsync(() => client.NetworkingV1.DeleteNamespacedNetworkPolicyAsync(SandboxNames.NetworkPolicy(execution), namespaceName,
-            cancellationToken: cancellationToken));
-        ledger.MarkCleaned(metadata.Uid);
+        var status = execution.Status;
+        var namespaceName = execution.Metadata.NamespaceProperty;
+        var isSecret = ResolvedCode.KindOf(execution) == CodeSourceKind.Secret;
+        IKubernetesObject<V1ObjectMeta>?[] children =
+        [
+            status?.PodUid is { } podUid ? WithUid(pods.Find(new ObjectKey(namespaceName, status.PodName ?? SandboxNames.Pod(execution))), podUid) : null,
+            status?.CodeObjectUid is { } codeUid
+                ? isSecret
+                    ? WithUid(secrets.Find(new ObjectKey(namespaceName, SandboxNames.Code(execution))), codeUid)
+                    : WithUid(configMaps.Find(new ObjectKey(namespaceName, SandboxNames.Code(execution))), codeUid)
+                : null,
+            status?.NetworkPolicyUid is { } policyUid ? WithUid(policies.Find(new ObjectKey(namespaceName, SandboxNames.NetworkPolicy(execution))), policyUid) : null,
+        ];
+        foreach (var child in children)
+        {
+            if (child is not null && child.Metadata.DeletionTimestamp is null)
+            {
+                await DeleteOwnedAsync(child, cancellationToken);
+            }
+        }
+
         return await ExpireAsync(execution, cancellationToken);
     }
 
@@ -310,26 +414,26 @@ internal sealed class CodeExecutionReconciler(
             ApiConstants.Group, ApiConstants.Version, metadata.NamespaceProperty, ApiConstants.CodeExecutionPlural, metadata.Name,
             new V1DeleteOptions { PropagationPolicy = "Background", Preconditions = new V1Preconditions { Uid = metadata.Uid } },
             cancellationToken: cancellationToken));
-        ledger.Forget(metadata.Uid);
         logger.LogInformation("{Namespace}/{Name}: deleted {Ttl} after it finished (ttlSecondsAfterFinished)",
             metadata.NamespaceProperty, metadata.Name, FinalStatusBuilder.FormatDuration((long)ttl.TotalMilliseconds));
         return ReconcileResult.Done;
     }
 
     /// <summary>
-    /// Reads and decodes the collector's record. A log that is gone (404) is reported as output not collected; any other
-    /// failure (a 5xx, a 429, the network) fails the reconcile so it is retried with the Pod still there, until the
-    /// result is overdue: a transient error never costs the output.
+    /// Reads and decodes the collector's record, at most <see cref="SandboxRun.LogLimitBytes"/> (from status and the
+    /// options, never from the Pod) whatever the server sends. A log that is gone (404) is reported as output not
+    /// collected; any other failure (a 5xx, a 429, the network) fails the reconcile so it is retried with the Pod still
+    /// there, until the result is overdue: a transient error never costs the output.
     /// </summary>
-    private async Task<(CollectedOutput? Output, string? Error)> CollectOutputAsync(V1Pod pod, PodObservation outcome, CancellationToken cancellationToken)
+    private async Task<(CollectedOutput? Output, string? Error)> CollectOutputAsync(V1Pod pod, SandboxRun run, PodObservation outcome,
+        CancellationToken cancellationToken)
     {
-        var run = SandboxRun.FromPod(pod);
         try
         {
+            var limit = (int)Math.Min(int.MaxValue - 1, run.LogLimitBytes);
             await using var stream = await client.CoreV1.ReadNamespacedPodLogAsync(pod.Metadata.Name, pod.Metadata.NamespaceProperty,
-                container: SandboxRenderer.CollectorContainerName, limitBytes: (int)Math.Min(int.MaxValue, run.LogLimitBytes), cancellationToken: cancellationToken);
-            using var reader = new StreamReader(stream, Encoding.ASCII);
-            var log = await reader.ReadToEndAsync(cancellationToken);
+                container: SandboxRenderer.CollectorContainerName, limitBytes: limit, cancellationToken: cancellationToken);
+            var log = await ReadAtMostAsync(stream, limit, cancellationToken);
             var output = OutputDecoder.Decode(log, run.OutputBytes, out var error);
             return (output, error);
         }
@@ -337,6 +441,19 @@ internal sealed class CodeExecutionReconciler(
         {
             return (null, $"the collector's log could not be read ({(int)e.Response.StatusCode} {e.Response.ReasonPhrase})");
         }
+    }
+
+    private static async Task<string> ReadAtMostAsync(Stream stream, int limit, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[Math.Min(limit, 1 << 16)];
+        using var kept = new MemoryStream();
+        int read;
+        while (kept.Length < limit && (read = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, limit - kept.Length)), cancellationToken)) > 0)
+        {
+            kept.Write(buffer, 0, read);
+        }
+
+        return Encoding.ASCII.GetString(kept.GetBuffer(), 0, (int)kept.Length);
     }
 
     /// <summary>
@@ -390,36 +507,108 @@ internal sealed class CodeExecutionReconciler(
         return (code, error);
     }
 
-    private async Task<bool> CreateIfMissingAsync(IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates <paramref name="child"/>, or finds it already there. A 409 is never taken to mean "ours": the existing
+    /// object is read and used only when <see cref="ChildOwnership.WhyNotOurs"/> finds it this execution's; otherwise
+    /// the result is a NameConflict refusal. A 4xx refusal of the create (invalid, forbidden by admission, over quota)
+    /// is a refusal too; 5xx, 429, 408 and network errors are thrown and the reconcile is retried with backoff.
+    /// </summary>
+    private async Task<EnsuredChild> EnsureChildAsync(IKubernetesObject<V1ObjectMeta> child, CodeExecution execution, CancellationToken cancellationToken)
+    {
+        var kind = KindOf(child);
+        var name = child.Metadata.Name;
+        try
+        {
+            return new EnsuredChild(await CreateAsync(child, cancellationToken), true, null);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            var existing = await ReadAsync(child, cancellationToken)
+                           ?? throw new InvalidOperationException($"{kind} {name} already existed and is gone now; trying again");
+            var why = ChildOwnership.WhyNotOurs(child, existing, execution.Metadata.Uid);
+            if (why is null)
+            {
+                return new EnsuredChild(existing, false, null);
+            }
+
+            return new EnsuredChild(null, false, new ChildRefusal(ExecutionReason.NameConflict,
+                $"{kind} {name} already exists and is not this execution's ({why}): nothing of it was used and no sandbox Pod was created"));
+        }
+        catch (HttpOperationException e) when (ChildRefusal.IsFinal(e.Response.StatusCode))
+        {
+            return new EnsuredChild(null, false, ChildRefusal.From(child is V1Pod, kind, name, e));
+        }
+    }
+
+    private async Task<IKubernetesObject<V1ObjectMeta>> CreateAsync(IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)
     {
         var namespaceName = child.Metadata.NamespaceProperty;
+        return child switch
+        {
+            V1NetworkPolicy policy => await client.NetworkingV1.CreateNamespacedNetworkPolicyAsync(policy, namespaceName, cancellationToken: cancellationToken),
+            V1ConfigMap configMap => await client.CoreV1.CreateNamespacedConfigMapAsync(configMap, namespaceName, cancellationToken: cancellationToken),
+            V1Secret secret => await client.CoreV1.CreateNamespacedSecretAsync(secret, namespaceName, cancellationToken: cancellationToken),
+            V1Pod pod => await client.CoreV1.CreateNamespacedPodAsync(pod, namespaceName, cancellationToken: cancellationToken),
+            _ => throw new ArgumentException($"unexpected child kind {child.Kind}", nameof(child)),
+        };
+    }
+
+    private async Task<IKubernetesObject<V1ObjectMeta>?> ReadAsync(IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)
+    {
+        var (name, namespaceName) = (child.Metadata.Name, child.Metadata.NamespaceProperty);
+        return child switch
+        {
+            V1NetworkPolicy => await ReadOrNullAsync(() => client.NetworkingV1.ReadNamespacedNetworkPolicyAsync(name, namespaceName, cancellationToken: cancellationToken)),
+            V1ConfigMap => await ReadOrNullAsync(() => client.CoreV1.ReadNamespacedConfigMapAsync(name, namespaceName, cancellationToken: cancellationToken)),
+            V1Secret => await ReadOrNullAsync(() => client.CoreV1.ReadNamespacedSecretAsync(name, namespaceName, cancellationToken: cancellationToken)),
+            V1Pod => await ReadOrNullAsync(() => client.CoreV1.ReadNamespacedPodAsync(name, namespaceName, cancellationToken: cancellationToken)),
+            _ => throw new ArgumentException($"unexpected child kind {child.Kind}", nameof(child)),
+        };
+    }
+
+    /// <summary>Deletes a child known to be ours, by UID: if the name now holds another object, the precondition fails and nothing is deleted.</summary>
+    private async Task DeleteOwnedAsync(IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)
+    {
+        var (name, namespaceName) = (child.Metadata.Name, child.Metadata.NamespaceProperty);
+        var options = new V1DeleteOptions { PropagationPolicy = "Background", Preconditions = new V1Preconditions { Uid = child.Metadata.Uid } };
         try
         {
             switch (child)
             {
-                case V1NetworkPolicy policy:
-                    await client.NetworkingV1.CreateNamespacedNetworkPolicyAsync(policy, namespaceName, cancellationToken: cancellationToken);
+                case V1Pod:
+                    await client.CoreV1.DeleteNamespacedPodAsync(name, namespaceName, options, cancellationToken: cancellationToken);
                     break;
-                case V1ConfigMap configMap:
-                    await client.CoreV1.CreateNamespacedConfigMapAsync(configMap, namespaceName, cancellationToken: cancellationToken);
+                case V1ConfigMap:
+                    await client.CoreV1.DeleteNamespacedConfigMapAsync(name, namespaceName, options, cancellationToken: cancellationToken);
                     break;
-                case V1Secret secret:
-                    await client.CoreV1.CreateNamespacedSecretAsync(secret, namespaceName, cancellationToken: cancellationToken);
+                case V1Secret:
+                    await client.CoreV1.DeleteNamespacedSecretAsync(name, namespaceName, options, cancellationToken: cancellationToken);
                     break;
-                case V1Pod pod:
-                    await client.CoreV1.CreateNamespacedPodAsync(pod, namespaceName, cancellationToken: cancellationToken);
+                case V1NetworkPolicy:
+                    await client.NetworkingV1.DeleteNamespacedNetworkPolicyAsync(name, namespaceName, options, cancellationToken: cancellationToken);
                     break;
                 default:
                     throw new ArgumentException($"unexpected child kind {child.Kind}", nameof(child));
             }
-
-            return true;
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Conflict)
         {
-            return false;
+            // Gone already, or the name now holds another object (the UID precondition failed): not ours to delete.
         }
     }
+
+    private static string KindOf(IKubernetesObject<V1ObjectMeta> child) => child switch
+    {
+        V1NetworkPolicy => "NetworkPolicy",
+        V1ConfigMap => "ConfigMap",
+        V1Secret => "Secret",
+        V1Pod => "Pod",
+        _ => child.Kind ?? child.GetType().Name,
+    };
+
+    private static T? WithUid<T>(T? child, string uid)
+        where T : class, IKubernetesObject<V1ObjectMeta> =>
+        child is not null && string.Equals(child.Metadata.Uid, uid, StringComparison.Ordinal) ? child : null;
 
     private async Task<CodeExecution?> ReadExecutionAsync(ObjectKey key, CancellationToken cancellationToken)
     {
@@ -485,9 +674,4 @@ internal sealed class CodeExecutionReconciler(
         }
     }
 
-    private static bool HasCondition(CodeExecution execution, string type) =>
-        execution.Status?.Conditions?.Any(c => c.Type == type && c.Status == "True") == true;
-
-    private static bool IsControlledBy(V1Pod pod, CodeExecution execution) =>
-        pod.Metadata.OwnerReferences?.Any(o => o.Controller == true && o.Uid == execution.Metadata.Uid) == true;
 }

@@ -29,14 +29,31 @@ internal sealed class ExecutionEvents(IKubernetes client, TimeProvider time, ILo
 {
     public const string Component = "codeexec-operator";
 
+    /// <summary>Longest object name (a DNS subdomain).</summary>
+    public const int MaxNameLength = 253;
+
+    /// <summary>
+    /// <c>&lt;execution&gt;.&lt;uid8&gt;.&lt;reason&gt;</c>, the execution's name cut short when the whole would pass 253
+    /// characters (the UID part keeps it distinct).
+    /// </summary>
+    public static string EventName(string executionName, string uid, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(executionName);
+        ArgumentNullException.ThrowIfNull(uid);
+        ArgumentNullException.ThrowIfNull(reason);
+        var tail = string.Create(CultureInfo.InvariantCulture, $".{(uid.Length >= 8 ? uid[..8] : uid)}.{reason.ToLowerInvariant()}");
+        var keep = Math.Max(0, MaxNameLength - tail.Length);
+        var head = executionName.Length > keep ? executionName[..keep].TrimEnd('-', '.') : executionName;
+        return head + tail;
+    }
+
     public async Task RecordAsync(CodeExecution execution, string reason, string message, bool warning, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(execution);
         var metadata = execution.Metadata;
         var now = time.GetUtcNow().UtcDateTime;
         var uid = metadata.Uid ?? "";
-        var name = string.Create(CultureInfo.InvariantCulture,
-            $"{metadata.Name}.{(uid.Length >= 8 ? uid[..8] : uid)}.{reason.ToLowerInvariant()}");
+        var name = EventName(metadata.Name ?? "", uid, reason);
         var @event = new Corev1Event
         {
             Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = metadata.NamespaceProperty },

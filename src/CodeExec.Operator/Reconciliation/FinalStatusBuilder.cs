@@ -21,31 +21,28 @@ internal sealed record SandboxRun(string RuntimeName, string Image, string PodNa
         return new SandboxRun(
             request.Runtime.Metadata.Name ?? "",
             request.Runtime.Spec.Image,
-            SandboxNames.Pod(request.Execution.Metadata.Name ?? ""),
+            SandboxNames.Pod(request.Execution),
             request.Code.Sha256,
             request.Limits.OutputBytes);
     }
 
     /// <summary>
-    /// Reads what ran from a sandbox Pod the renderer made (annotations, code image, collector args), e.g. after an
-    /// operator restart, without admitting again.
+    /// What ran, as the operator recorded it in status when it created the Pod. Never read from a Pod: the output bound
+    /// is status.outputBytes (else spec.limits.outputBytes, else the default), and at most <paramref name="options"/>'
+    /// MaxOutputBytes, so no object anyone else can write decides how much of a log the operator reads.
     /// </summary>
-    public static SandboxRun FromPod(V1Pod pod)
+    public static SandboxRun FromStatus(CodeExecution execution, SandboxOptions options)
     {
-        ArgumentNullException.ThrowIfNull(pod);
-        var annotations = pod.Metadata?.Annotations ?? new Dictionary<string, string>();
-        var collectorArgs = pod.Spec?.InitContainers?.FirstOrDefault(c => c.Name == SandboxRenderer.CollectorContainerName)?.Args ?? [];
-        var limitIndex = collectorArgs.IndexOf("--limit-bytes");
-        var outputBytes = limitIndex >= 0 && limitIndex + 1 < collectorArgs.Count
-            && int.TryParse(collectorArgs[limitIndex + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var parsed)
-            ? parsed
-            : SandboxOptions.BuiltInDefaultOutputBytes;
+        ArgumentNullException.ThrowIfNull(execution);
+        ArgumentNullException.ThrowIfNull(options);
+        var status = execution.Status;
+        var outputBytes = status?.OutputBytes ?? execution.Spec.Limits?.OutputBytes ?? options.DefaultOutputBytes;
         return new SandboxRun(
-            annotations.TryGetValue(SandboxNames.RuntimeAnnotation, out var runtime) ? runtime : "",
-            pod.Spec?.Containers?.FirstOrDefault(c => c.Name == SandboxRenderer.CodeContainerName)?.Image ?? "",
-            pod.Metadata?.Name ?? "",
-            annotations.TryGetValue(SandboxNames.CodeSha256Annotation, out var sha) ? sha : "",
-            outputBytes);
+            status?.Runtime ?? "",
+            status?.Image ?? "",
+            status?.PodName ?? SandboxNames.Pod(execution),
+            status?.CodeSha256 ?? "",
+            Math.Clamp(outputBytes, 1, Math.Max(1, options.MaxOutputBytes)));
     }
 
     /// <summary>The <c>limitBytes</c> of the request for the collector's log.</summary>
@@ -135,8 +132,42 @@ internal static class FinalStatusBuilder
             Duration = durationMs is { } ms ? FormatDuration(ms) : null,
             Runtime = run.RuntimeName,
             PodName = run.PodName,
+            PodUid = previous?.PodUid,
+            NetworkPolicyUid = previous?.NetworkPolicyUid,
+            CodeObjectUid = previous?.CodeObjectUid,
+            OutputBytes = run.OutputBytes,
             Image = run.Image,
             CodeSha256 = run.CodeSha256,
+            ObservedGeneration = generation,
+        };
+    }
+
+    /// <summary>
+    /// The final status of an execution that ended before its Pod existed: a child create refused by the API server, or
+    /// a child name taken by an object that is not this execution's. Phase Failed; PodCreated False with the reason.
+    /// </summary>
+    public static CodeExecutionStatus NotStarted(CodeExecution execution, string reason, string message, SandboxRun? run, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        ArgumentNullException.ThrowIfNull(time);
+        var now = time.GetUtcNow().UtcDateTime;
+        var generation = execution.Metadata.Generation;
+        var previous = execution.Status;
+        var conditions = CopyConditions(previous);
+        SetCondition(conditions, ConditionTypes.Admitted, true, "Admitted", "admitted" + (run is null ? "" : " with the runtime " + run.RuntimeName), generation, now);
+        SetCondition(conditions, ConditionTypes.PodCreated, false, reason, message, generation, now);
+        SetCondition(conditions, ConditionTypes.Finished, true, reason, message, generation, now);
+        return new CodeExecutionStatus
+        {
+            Phase = ExecutionPhase.Failed,
+            Conditions = conditions,
+            Reason = reason,
+            Message = message,
+            CompletionTime = now,
+            Runtime = run?.RuntimeName ?? previous?.Runtime,
+            Image = run?.Image ?? previous?.Image,
+            CodeSha256 = run?.CodeSha256 ?? previous?.CodeSha256,
+            OutputBytes = run?.OutputBytes ?? previous?.OutputBytes,
             ObservedGeneration = generation,
         };
     }
@@ -183,6 +214,10 @@ internal static class FinalStatusBuilder
             StartTime = start,
             Runtime = run?.RuntimeName ?? previous?.Runtime,
             PodName = run?.PodName ?? previous?.PodName,
+            PodUid = previous?.PodUid,
+            NetworkPolicyUid = previous?.NetworkPolicyUid,
+            CodeObjectUid = previous?.CodeObjectUid,
+            OutputBytes = run?.OutputBytes ?? previous?.OutputBytes,
             Image = run?.Image ?? previous?.Image,
             CodeSha256 = run?.CodeSha256 ?? previous?.CodeSha256,
             ObservedGeneration = generation,

@@ -13,8 +13,9 @@ namespace CodeExec.Operator.Reconciliation;
 internal static class ServiceRegistration
 {
     /// <summary>
-    /// Adds the CodeExecution controller: it reconciles CodeExecutions, is woken by their sandbox Pods, and by changes of
-    /// CodeRuntimes (for executions still waiting). Options: section <c>Executions</c> of <paramref name="operatorSection"/>
+    /// Adds the CodeExecution controller: it reconciles CodeExecutions, is woken by their children (sandbox Pods,
+    /// NetworkPolicies, code ConfigMaps and Secrets, all selected by <paramref name="podLabelSelector"/>, the managed-by
+    /// label), and by changes of CodeRuntimes (for executions still waiting). Code objects are cached without their data. Options: section <c>Executions</c> of <paramref name="operatorSection"/>
     /// (the host binds <see cref="SandboxOptions"/> from the top-level section <c>Sandbox</c>).
     /// </summary>
     public static IServiceCollection AddCodeExecutionController(this IServiceCollection services, IConfiguration operatorSection, string podLabelSelector)
@@ -23,11 +24,35 @@ internal static class ServiceRegistration
         services.TryAddSingleton<IEgressResolver, DnsEgressResolver>();
         services.AddSingleton<ExecutionEvents>();
         services.AddSingleton<ExecutionMetrics>();
-        services.AddSingleton<CleanupLedger>();
         services.AddController<CodeExecution, CodeExecutionReconciler>(controller => controller
             .Owns<V1Pod>(watch => watch.LabelSelector = podLabelSelector)
+            .Owns<V1NetworkPolicy>(watch => watch.LabelSelector = podLabelSelector)
+            .Owns<V1ConfigMap>(watch =>
+            {
+                watch.LabelSelector = podLabelSelector;
+                watch.Trim = TrimConfigMap;
+            })
+            .Owns<V1Secret>(watch =>
+            {
+                watch.LabelSelector = podLabelSelector;
+                watch.Trim = TrimSecret;
+            })
             .Watches<CodeRuntime>(WaitingExecutionsOf));
         return services;
+    }
+
+    private static void TrimConfigMap(V1ConfigMap configMap)
+    {
+        CacheTrimming.TrimMetadata(configMap);
+        configMap.Data = null;
+        configMap.BinaryData = null;
+    }
+
+    private static void TrimSecret(V1Secret secret)
+    {
+        CacheTrimming.TrimMetadata(secret);
+        secret.Data = null;
+        secret.StringData = null;
     }
 
     /// <summary>The executions not yet running that a changed runtime may admit, reject or unblock.</summary>

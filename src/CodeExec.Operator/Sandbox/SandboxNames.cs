@@ -1,10 +1,10 @@
-using CodeExec.Api;
 using System.Security.Cryptography;
 using System.Text;
+using CodeExec.Api;
 
 namespace CodeExec.Operator.Sandbox;
 
-/// <summary>Deterministic names and labels of the children of one CodeExecution (see the pod contract).</summary>
+/// <summary>Deterministic names (unique per execution UID) and labels of the children of one CodeExecution (see the pod contract).</summary>
 internal static class SandboxNames
 {
     /// <summary>Longest child name and label value we produce (a DNS label, so it also fits hostnames and label values).</summary>
@@ -25,27 +25,60 @@ internal static class SandboxNames
     /// <summary>Annotation on the Pod: the CodeRuntime it was rendered from.</summary>
     public const string RuntimeAnnotation = "codeexec.dev/runtime";
 
-    /// <summary>Name of the sandbox Pod: <c>&lt;cx&gt;-sandbox</c>.</summary>
-    public static string Pod(string executionName) => WithSuffix(executionName, "-sandbox");
+    /// <summary>Hex characters of the execution's UID in each child name.</summary>
+    public const int UidPartLength = 8;
 
-    /// <summary>Name of the code ConfigMap or Secret: <c>&lt;cx&gt;-code</c>.</summary>
-    public static string Code(string executionName) => WithSuffix(executionName, "-code");
+    /// <summary>Hex characters of the hash in a name that had to be shortened.</summary>
+    public const int HashLength = 10;
 
-    /// <summary>Name of the deny-all NetworkPolicy: <c>&lt;cx&gt;-deny-all</c>.</summary>
-    public static string DenyAllPolicy(string executionName) => WithSuffix(executionName, "-deny-all");
+    /// <summary>Name of the sandbox Pod: <c>&lt;cx&gt;-&lt;uid8&gt;-sandbox</c>.</summary>
+    public static string Pod(CodeExecution execution) => Child(execution, "-sandbox");
 
-    /// <summary>Name of the pinned-egress NetworkPolicy: <c>&lt;cx&gt;-egress</c>.</summary>
-    public static string EgressPolicy(string executionName) => WithSuffix(executionName, "-egress");
+    /// <summary>Name of the code ConfigMap or Secret: <c>&lt;cx&gt;-&lt;uid8&gt;-code</c>.</summary>
+    public static string Code(CodeExecution execution) => Child(execution, "-code");
 
     /// <summary>
-    /// Name of the NetworkPolicy of <paramref name="execution"/>: pinned egress for network mode Egress (admission lets
-    /// an Egress execution through only with at least one pinned host), deny-all otherwise.
+    /// Name of the NetworkPolicy of <paramref name="execution"/>: <c>&lt;cx&gt;-&lt;uid8&gt;-egress</c> (pinned egress) for
+    /// network mode Egress (admission lets an Egress execution through only with at least one pinned host),
+    /// <c>&lt;cx&gt;-&lt;uid8&gt;-deny-all</c> otherwise.
     /// </summary>
     public static string NetworkPolicy(CodeExecution execution)
     {
         ArgumentNullException.ThrowIfNull(execution);
-        var name = execution.Metadata.Name ?? "";
-        return execution.Spec.Network?.Mode == NetworkModes.Egress ? EgressPolicy(name) : DenyAllPolicy(name);
+        return Child(execution, execution.Spec.Network?.Mode == NetworkModes.Egress ? "-egress" : "-deny-all");
+    }
+
+    /// <summary>
+    /// The name of a child of the execution <paramref name="executionName"/> with UID <paramref name="executionUid"/>:
+    /// <c>&lt;name&gt;-&lt;uid8&gt;&lt;suffix&gt;</c>, where uid8 is the first 8 hex characters of the UID, when that fits in 63
+    /// characters; otherwise the name cut short, a dash, 10 hex characters of the SHA-256 of the full name and UID, and
+    /// the suffix. The UID makes every execution's names its own: a predecessor of the same name, or an execution whose
+    /// name equals the shortened form of a long one, gets other names (both forms end in a part that depends on the UID,
+    /// which nobody chooses). An execution without a UID (<c>render</c> of a file) gets <see cref="WithSuffix"/>.
+    /// </summary>
+    public static string Child(string executionName, string? executionUid, string suffix)
+    {
+        ArgumentNullException.ThrowIfNull(executionName);
+        ArgumentNullException.ThrowIfNull(suffix);
+        var uid = (executionUid ?? "").Replace("-", "", StringComparison.Ordinal).ToLowerInvariant();
+        if (uid.Length == 0)
+        {
+            return WithSuffix(executionName, suffix);
+        }
+
+        var uidPart = uid.Length > UidPartLength ? uid[..UidPartLength] : uid;
+        if (executionName.Length + 1 + uidPart.Length + suffix.Length <= MaxLength)
+        {
+            return executionName + "-" + uidPart + suffix;
+        }
+
+        return Shortened(executionName, executionName + "/" + executionUid, suffix);
+    }
+
+    private static string Child(CodeExecution execution, string suffix)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        return Child(execution.Metadata.Name ?? "", execution.Metadata.Uid, suffix);
     }
 
     /// <summary>The value of the <c>codeexec.dev/execution</c> label: the name, or a truncated name with a hash when longer than 63.</summary>
@@ -59,14 +92,14 @@ internal static class SandboxNames
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(suffix);
-        if (name.Length + suffix.Length <= MaxLength)
-        {
-            return name + suffix;
-        }
+        return name.Length + suffix.Length <= MaxLength ? name + suffix : Shortened(name, name, suffix);
+    }
 
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)))[..10];
+    private static string Shortened(string name, string hashed, string suffix)
+    {
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(hashed)))[..HashLength];
         var keep = MaxLength - suffix.Length - hash.Length - 1;
-        var prefix = name[..keep].TrimEnd('-', '.');
+        var prefix = name[..Math.Min(keep, name.Length)].TrimEnd('-', '.');
         return prefix + "-" + hash + suffix;
     }
 

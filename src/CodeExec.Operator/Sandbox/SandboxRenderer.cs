@@ -99,7 +99,7 @@ internal static class SandboxRenderer
         {
             ApiVersion = "v1",
             Kind = "ConfigMap",
-            Metadata = Metadata(request, SandboxNames.Code(ExecutionName(request)), SandboxNames.RoleCode, codeAnnotation: true),
+            Metadata = Metadata(request, SandboxNames.Code(request.Execution), SandboxNames.RoleCode, codeAnnotation: true),
             Immutable = true,
             Data = CodeData(request),
         };
@@ -113,7 +113,7 @@ internal static class SandboxRenderer
         {
             ApiVersion = "v1",
             Kind = "Secret",
-            Metadata = Metadata(request, SandboxNames.Code(ExecutionName(request)), SandboxNames.RoleCode, codeAnnotation: true),
+            Metadata = Metadata(request, SandboxNames.Code(request.Execution), SandboxNames.RoleCode, codeAnnotation: true),
             Immutable = true,
             Type = "Opaque",
             Data = CodeData(request).ToDictionary(kv => kv.Key, kv => Encoding.UTF8.GetBytes(kv.Value), StringComparer.Ordinal),
@@ -144,11 +144,10 @@ internal static class SandboxRenderer
         var runtime = request.Runtime.Spec;
         var spec = request.Execution.Spec;
         var limits = request.Limits;
-        var name = ExecutionName(request);
         var hasStdin = spec.Stdin is not null;
         var proxy = request.Egress.Count > 0 ? options.EgressProxy : null;
 
-        var metadata = Metadata(request, SandboxNames.Pod(name), SandboxNames.RoleSandbox, codeAnnotation: true);
+        var metadata = Metadata(request, SandboxNames.Pod(request.Execution), SandboxNames.RoleSandbox, codeAnnotation: true);
         metadata.Annotations[SandboxNames.RuntimeAnnotation] = request.Runtime.Metadata.Name ?? "";
 
         var initContainers = new List<V1Container> { Collector(limits, options) };
@@ -223,7 +222,7 @@ internal static class SandboxRenderer
 
     private static List<V1Volume> Volumes(SandboxRequest request, SandboxOptions options, bool hasStdin)
     {
-        var codeObject = SandboxNames.Code(ExecutionName(request));
+        var codeObject = SandboxNames.Code(request.Execution);
         var codeItems = new List<V1KeyToPath> { new() { Key = CodeKey, Path = request.Runtime.Spec.FileName } };
         codeItems.AddRange((request.Execution.Spec.Files ?? []).Select(f => new V1KeyToPath { Key = FileKeyPrefix + f.Name, Path = f.Name }));
 

@@ -132,7 +132,7 @@ public sealed class RenderCommandTests : IDisposable
 
         Assert.Equal((0, ""), (exit, stderr));
         var policy = (V1NetworkPolicy)KubernetesYaml.LoadAllFromString(stdout)[0];
-        Assert.Equal("hello-egress", policy.Metadata.Name);
+        Assert.Equal("hello-0b6c3e9e-egress", policy.Metadata.Name);
         Assert.Equal("151.101.0.223/32", policy.Spec.Egress[0].To[0].IpBlock.Cidr);
     }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using CodeExec.Api;
 using CodeExec.Operator.Output;
+using CodeExec.Operator.Sandbox;
 using CodeExec.Testing.Emulator;
 using CodeExec.Testing.Kubelet;
 using CodeExec.Testing.Kubelet.Scripted;
@@ -143,13 +144,29 @@ internal sealed class SandboxCluster : IAsyncDisposable
     {
         var record = CollectorRecord(stdout ?? [], stderr ?? [], limitBytes);
         var scripted = Runner as ScriptedPodRunner ?? throw new InvalidOperationException("this cluster's kubelet does not run scripted pods");
-        scripted.ScriptPodNamed(execution + "-sandbox", ScriptedPod.With(
+        scripted.Script(pod => IsSandboxOf(pod, execution), ScriptedPod.With(
             ("code", code),
             ("collector", ScriptedContainer.Sidecar(record))));
     }
 
     public void ScriptSandbox(string execution, ScriptedContainer code, string stdout, string stderr = "", int limitBytes = DefaultOutputBytes) =>
         ScriptSandbox(execution, code, Encoding.UTF8.GetBytes(stdout), Encoding.UTF8.GetBytes(stderr), limitBytes);
+
+    /// <summary>True for the sandbox Pod of the execution named <paramref name="execution"/> (by its labels, as child names carry the UID).</summary>
+    public static bool IsSandboxOf(V1Pod pod, string execution) =>
+        pod.Metadata?.Labels is { } labels
+        && labels.TryGetValue(SandboxNames.ExecutionLabel, out var name) && name == SandboxNames.ExecutionLabelValue(execution)
+        && labels.TryGetValue(SandboxNames.RoleLabel, out var role) && role == SandboxNames.RoleSandbox;
+
+    /// <summary>The names of the children of the live execution <paramref name="execution"/> (they carry its UID).</summary>
+    public async Task<(string Pod, string Code, string Policy)> ChildNamesAsync(string execution)
+    {
+        var live = await GetExecutionAsync(execution) ?? throw new InvalidOperationException($"no CodeExecution {execution}");
+        return (SandboxNames.Pod(live), SandboxNames.Code(live), SandboxNames.NetworkPolicy(live));
+    }
+
+    /// <summary>The name of the sandbox Pod of the live execution <paramref name="execution"/>.</summary>
+    public async Task<string> PodNameAsync(string execution) => (await ChildNamesAsync(execution)).Pod;
 
     /// <summary>The record the collector prints for these streams.</summary>
     public static byte[] CollectorRecord(byte[] stdout, byte[] stderr, int limitBytes)

@@ -29,7 +29,7 @@ public sealed class CrashSafetyTests
         var status = (await cluster.WaitForFinalAsync("survivor")).Status!;
         Assert.Equal(ExecutionPhase.Succeeded, status.Phase);
         Assert.Equal("done\n", status.Stdout);
-        Assert.Single(recorder.PodsCreated("survivor-sandbox"));
+        Assert.Single(recorder.PodsCreated(await cluster.PodNameAsync("survivor")));
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class CrashSafetyTests
             var status = (await cluster.WaitForFinalAsync(name)).Status!;
             Assert.Equal(ExecutionPhase.Succeeded, status.Phase);
             Assert.Equal(name + "\n", status.Stdout);
-            Assert.Single(recorder.PodsCreated(name + "-sandbox"));
+            Assert.Single(recorder.PodsCreated(await cluster.PodNameAsync(name)));
             phases[name].Add(status.Phase!);
             AssertNeverBackwards(name, phases[name]);
         }
@@ -102,7 +102,7 @@ public sealed class CrashSafetyTests
         Assert.Equal(ExecutionPhase.Succeeded, status.Phase);
         Assert.Equal("led\n", status.Stdout);
         Assert.True(counters[follower].Count > 0, "the new leader finished the work");
-        Assert.Single(recorder.PodsCreated("led-sandbox"));
+        Assert.Single(recorder.PodsCreated(await cluster.PodNameAsync("led")));
     }
 
     private static async Task<string> WaitForLeaderAsync(SandboxCluster cluster, string? other)

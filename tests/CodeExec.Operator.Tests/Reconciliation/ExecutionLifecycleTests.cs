@@ -41,7 +41,10 @@ public sealed class ExecutionLifecycleTests : IAsyncLifetime
         Assert.Equal("", status.Stderr);
         Assert.Equal(13, status.StdoutBytes);
         Assert.False(status.StdoutTruncated);
-        Assert.Equal("hello-sandbox", status.PodName);
+        var (podName, codeName, policyName) = await _cluster.ChildNamesAsync("hello");
+        Assert.Equal(podName, status.PodName);
+        Assert.StartsWith("hello-" + done.Metadata.Uid[..8], podName, StringComparison.Ordinal);
+        Assert.NotNull(status.PodUid);
         Assert.Equal("python:3.12-slim", status.Image);
         Assert.Equal(SandboxCluster.Runtime, status.Runtime);
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes("print('hello, world')"))), status.CodeSha256);
@@ -51,12 +54,12 @@ public sealed class ExecutionLifecycleTests : IAsyncLifetime
         Assert.Equal(done.Metadata.Generation, status.ObservedGeneration);
         Assert.Contains(status.Conditions!, c => c is { Type: "Finished", Status: "True" });
 
-        await EmulatedCluster.EventuallyAsync(async () => await _cluster.GetPodAsync("hello-sandbox") is null, "the sandbox Pod is deleted");
+        await EmulatedCluster.EventuallyAsync(async () => await _cluster.GetPodAsync(podName) is null, "the sandbox Pod is deleted");
         var token = TestContext.Current.CancellationToken;
         await EmulatedCluster.EventuallyAsync(async () => !(await _cluster.Client.CoreV1.ListNamespacedConfigMapAsync(SandboxCluster.Namespace, cancellationToken: token)).Items
-            .Any(c => c.Metadata.Name == "hello-code"), "the code ConfigMap is deleted");
+            .Any(c => c.Metadata.Name == codeName), "the code ConfigMap is deleted");
         await EmulatedCluster.EventuallyAsync(async () => !(await _cluster.Client.NetworkingV1.ListNamespacedNetworkPolicyAsync(SandboxCluster.Namespace, cancellationToken: token)).Items
-            .Any(p => p.Metadata.Name == "hello-deny-all"), "the NetworkPolicy is deleted (after the Pod)");
+            .Any(p => p.Metadata.Name == policyName), "the NetworkPolicy is deleted (after the Pod)");
 
         var events = (await _cluster.Client.CoreV1.ListNamespacedEventAsync(SandboxCluster.Namespace, cancellationToken: token)).Items
             .Where(e => e.InvolvedObject.Kind == ApiConstants.CodeExecutionKind && e.InvolvedObject.Name == "hello")
@@ -150,7 +153,7 @@ public sealed class ExecutionLifecycleTests : IAsyncLifetime
 
         Assert.Equal(ExecutionPhase.Rejected, status.Phase);
         Assert.Contains("CodeRuntime \"cobol\" not found", status.Message, StringComparison.Ordinal);
-        Assert.Null(await _cluster.GetPodAsync("nowhere-sandbox"));
+        Assert.Null(await _cluster.GetPodAsync(await _cluster.PodNameAsync("nowhere")));
         var token = TestContext.Current.CancellationToken;
         Assert.Empty((await _cluster.Client.NetworkingV1.ListNamespacedNetworkPolicyAsync(SandboxCluster.Namespace, cancellationToken: token)).Items);
         Assert.DoesNotContain((await _cluster.Client.CoreV1.ListNamespacedConfigMapAsync(SandboxCluster.Namespace, cancellationToken: token)).Items,
@@ -172,7 +175,7 @@ public sealed class ExecutionLifecycleTests : IAsyncLifetime
         Assert.Contains("memory", status.Message, StringComparison.Ordinal);
         Assert.Contains("8Gi", status.Message, StringComparison.Ordinal);
         Assert.Contains("timeoutSeconds", status.Message, StringComparison.Ordinal);
-        Assert.Null(await _cluster.GetPodAsync("greedy-sandbox"));
+        Assert.Null(await _cluster.GetPodAsync(await _cluster.PodNameAsync("greedy")));
     }
 
     [Fact]
@@ -182,7 +185,7 @@ public sealed class ExecutionLifecycleTests : IAsyncLifetime
         await _cluster.CreateExecutionAsync("victim");
         await _cluster.WaitForPhaseAsync("victim", ExecutionPhase.Running);
 
-        await _cluster.Client.CoreV1.DeleteNamespacedPodAsync("victim-sandbox", SandboxCluster.Namespace,
+        await _cluster.Client.CoreV1.DeleteNamespacedPodAsync(await _cluster.PodNameAsync("victim"), SandboxCluster.Namespace,
             cancellationToken: TestContext.Current.CancellationToken);
 
         var status = (await _cluster.WaitForFinalAsync("victim")).Status!;
@@ -215,9 +218,10 @@ public sealed class ExecutionLifecycleTests : IAsyncLifetime
         _cluster.ScriptSandbox("short-lived", new ScriptedContainer(), "bye\n");
         await _cluster.CreateExecutionAsync("short-lived", spec => spec.TtlSecondsAfterFinished = 1);
         await _cluster.WaitForFinalAsync("short-lived");
+        var podName = await _cluster.PodNameAsync("short-lived");
 
         await _cluster.WaitForAsync("short-lived", e => e is null, what: "deletion after the TTL");
-        Assert.Null(await _cluster.GetPodAsync("short-lived-sandbox"));
+        Assert.Null(await _cluster.GetPodAsync(podName));
     }
 
     [Fact]
@@ -227,10 +231,11 @@ public sealed class ExecutionLifecycleTests : IAsyncLifetime
         _cluster.ScriptSandbox("ordered", new ScriptedContainer(), "ok\n");
         await _cluster.CreateExecutionAsync("ordered");
         await _cluster.WaitForFinalAsync("ordered");
+        var (podName, _, policyName) = await _cluster.ChildNamesAsync("ordered");
 
         var added = recorder.Events.Where(e => e.Type == k8s.WatchEventType.Added).ToList();
-        var policy = Assert.Single(added, e => e.Kind == "NetworkPolicy" && e.Name == "ordered-deny-all");
-        var pod = Assert.Single(added, e => e.Kind == "Pod" && e.Name == "ordered-sandbox");
+        var policy = Assert.Single(added, e => e.Kind == "NetworkPolicy" && e.Name == policyName);
+        var pod = Assert.Single(added, e => e.Kind == "Pod" && e.Name == podName);
         Assert.True(policy.ResourceVersion < pod.ResourceVersion, $"policy at {policy.ResourceVersion}, pod at {pod.ResourceVersion}");
     }
 
@@ -288,7 +293,7 @@ public sealed class ExecutionLifecycleTests : IAsyncLifetime
             var status = (await _cluster.WaitForFinalAsync(name, TimeSpan.FromSeconds(60))).Status!;
             Assert.Equal(ExecutionPhase.Succeeded, status.Phase);
             Assert.Equal(name + "\n", status.Stdout);
-            Assert.Single(recorder.PodsCreated(name + "-sandbox"));
+            Assert.Single(recorder.PodsCreated(await _cluster.PodNameAsync(name)));
         }
 
         Assert.True(_cluster.Emulator.Faults.InjectedFailures > 0);

@@ -130,14 +130,19 @@ public sealed class FinalStatusBuilderTests
     public void Durations_read_well(long ms, string expected) => Assert.Equal(expected, FinalStatusBuilder.FormatDuration(ms));
 
     [Fact]
-    public void Sandbox_run_is_read_back_from_the_rendered_pod()
+    public void Sandbox_run_is_read_from_status_never_from_the_pod_and_is_capped_at_the_cluster_maximum()
     {
         var request = TestObjects.Request();
-        var pod = SandboxRenderer.Pod(request, new SandboxOptions());
+        var options = new SandboxOptions();
+        var run = SandboxRun.From(request);
+        var execution = TestObjects.Execution();
+        execution.Status = FinalStatusBuilder.InProgress(execution, ExecutionPhase.Pending, null, "created", run, null, TimeProvider.System);
 
-        Assert.Equal(new SandboxRun("python", "python@sha256:abc", "hello-sandbox", request.Code.Sha256, 65536), SandboxRun.FromPod(pod));
-        Assert.Equal(SandboxRun.From(request), SandboxRun.FromPod(pod));
-        Assert.Equal(OutputRecord.MaxRecordBytes(65536), SandboxRun.FromPod(pod).LogLimitBytes);
+        Assert.Equal(run, SandboxRun.FromStatus(execution, options));
+        Assert.Equal(OutputRecord.MaxRecordBytes(65536), SandboxRun.FromStatus(execution, options).LogLimitBytes);
+
+        execution.Status.OutputBytes = int.MaxValue;
+        Assert.Equal(options.MaxOutputBytes, SandboxRun.FromStatus(execution, options).OutputBytes);
     }
 
     [Fact]

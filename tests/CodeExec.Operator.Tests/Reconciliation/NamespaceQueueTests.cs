@@ -23,7 +23,7 @@ public sealed class NamespaceQueueTests
         var queued = (await cluster.WaitForPhaseAsync("second", ExecutionPhase.Queued)).Status!;
         Assert.Equal(ExecutionReason.QuotaExceeded, queued.Reason);
         Assert.Contains("1 active of at most 1", queued.Message, StringComparison.Ordinal);
-        Assert.Null(await cluster.GetPodAsync("second-sandbox"));
+        Assert.Null(await cluster.GetPodAsync(await cluster.PodNameAsync("second")));
 
         Assert.Equal(ExecutionPhase.Succeeded, (await cluster.WaitForFinalAsync("first")).Status!.Phase);
         var second = (await cluster.WaitForFinalAsync("second")).Status!;

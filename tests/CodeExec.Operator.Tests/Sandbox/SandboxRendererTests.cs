@@ -131,7 +131,7 @@ public sealed class SandboxRendererTests
 
         Assert.StartsWith("exec </codeexec/in/stdin ", Code(pod).Command[2], StringComparison.Ordinal);
         var stdin = Assert.Single(pod.Spec.Volumes, v => v.Name == "stdin");
-        Assert.Equal("hello-code", stdin.ConfigMap.Name);
+        Assert.Equal("hello-0b6c3e9e-code", stdin.ConfigMap.Name);
         Assert.Equal(("stdin", "stdin"), (Assert.Single(stdin.ConfigMap.Items).Key, stdin.ConfigMap.Items[0].Path));
         var mount = Assert.Single(Code(pod).VolumeMounts, m => m.Name == "stdin");
         Assert.Equal("/codeexec/in", mount.MountPath);
@@ -166,7 +166,7 @@ public sealed class SandboxRendererTests
 
         Assert.Equal(["code", "tmp", "output"], pod.Spec.Volumes.Select(v => v.Name));
         var code = pod.Spec.Volumes[0].ConfigMap;
-        Assert.Equal("hello-code", code.Name);
+        Assert.Equal("hello-0b6c3e9e-code", code.Name);
         Assert.Equal(292, code.DefaultMode);
         Assert.Equal([("code", "main.py"), ("file.data.csv", "data.csv")], code.Items.Select(i => (i.Key, i.Path)));
         Assert.Equal(("Memory", "32Mi"), (pod.Spec.Volumes[1].EmptyDir.Medium, pod.Spec.Volumes[1].EmptyDir.SizeLimit.ToString()));
@@ -250,7 +250,7 @@ public sealed class SandboxRendererTests
 
         Assert.Null(children.CodeSecret);
         var map = children.CodeConfigMap!;
-        Assert.Equal("hello-code", map.Metadata.Name);
+        Assert.Equal("hello-0b6c3e9e-code", map.Metadata.Name);
         Assert.True(map.Immutable);
         Assert.Equal(new Dictionary<string, string> { ["code"] = "print('hi')", ["stdin"] = "in", ["file.a.txt"] = "A" }, map.Data);
         Assert.Equal(TestObjects.Request(execution).Code.Sha256, map.Metadata.Annotations[SandboxNames.CodeSha256Annotation]);
@@ -269,7 +269,7 @@ public sealed class SandboxRendererTests
         Assert.Equal("print('from a reference')", System.Text.Encoding.UTF8.GetString(secret.Data["code"]));
         var volume = children.Pod.Spec.Volumes[0];
         Assert.Null(volume.ConfigMap);
-        Assert.Equal(("hello-code", 292), (volume.Secret.SecretName, volume.Secret.DefaultMode ?? 0));
+        Assert.Equal(("hello-0b6c3e9e-code", 292), (volume.Secret.SecretName, volume.Secret.DefaultMode ?? 0));
         Assert.Equal(["NetworkPolicy", "Secret", "Pod"], children.InCreationOrder.Select(o => o.Kind));
     }
 
@@ -279,7 +279,7 @@ public sealed class SandboxRendererTests
         var children = SandboxRenderer.Render(TestObjects.Request(), Options);
 
         Assert.Equal(["NetworkPolicy", "ConfigMap", "Pod"], children.InCreationOrder.Select(o => o.Kind));
-        Assert.Equal(["hello-deny-all", "hello-code", "hello-sandbox"], children.InCreationOrder.Select(o => o.Metadata.Name));
+        Assert.Equal(["hello-0b6c3e9e-deny-all", "hello-0b6c3e9e-code", "hello-0b6c3e9e-sandbox"], children.InCreationOrder.Select(o => o.Metadata.Name));
         Assert.Equal(["sandbox", "code", "network"], new[] { children.Pod, (IKubernetesObject<V1ObjectMeta>)children.CodeConfigMap!, children.NetworkPolicy }.Select(o => o.Metadata.Labels["codeexec.dev/role"]));
         foreach (var child in children.InCreationOrder)
         {
@@ -322,7 +322,7 @@ public sealed class SandboxRendererTests
         var pinned = new PinnedHost("pypi.org", [IPAddress.Parse("151.101.0.223"), IPAddress.Parse("2a04:4e42::223")]);
         var children = SandboxRenderer.Render(TestObjects.Request(execution, runtime, egress: [pinned]), Options);
 
-        Assert.Equal("hello-egress", children.NetworkPolicy.Metadata.Name);
+        Assert.Equal("hello-0b6c3e9e-egress", children.NetworkPolicy.Metadata.Name);
         var rule = Assert.Single(children.NetworkPolicy.Spec.Egress);
         Assert.Equal(["151.101.0.223/32", "2a04:4e42::223/128"], rule.To.Select(p => p.IpBlock.Cidr));
         Assert.All(rule.To, p => Assert.Null(p.IpBlock.Except));
