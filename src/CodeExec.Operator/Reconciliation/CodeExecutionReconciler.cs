@@ -277,10 +277,11 @@ internal sealed class CodeExecutionReconciler(
     private async Task WritePodCreatedAsync(CodeExecution execution, SandboxRun run, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> children,
         CancellationToken cancellationToken)
     {
-        var status = FinalStatusBuilder.InProgress(execution, ExecutionPhase.Pending, null, "created the sandbox Pod " + run.PodName, run, null, time);
-        status.NetworkPolicyUid = children.OfType<V1NetworkPolicy>().Single().Metadata.Uid;
-        status.CodeObjectUid = children.Single(c => c is V1ConfigMap or V1Secret).Metadata.Uid;
-        status.PodUid = children.OfType<V1Pod>().Single().Metadata.Uid;
+        var status = FinalStatusBuilder.PodCreated(execution, run,
+            networkPolicyUid: children.OfType<V1NetworkPolicy>().Single().Metadata.Uid,
+            codeObjectUid: children.Single(c => c is V1ConfigMap or V1Secret).Metadata.Uid,
+            podUid: children.OfType<V1Pod>().Single().Metadata.Uid,
+            time);
         var updated = await WriteStatusAsync(execution, status, cancellationToken);
         await events.RecordAsync(updated, ExecutionEventReasons.Created,
             $"created sandbox Pod {run.PodName} (runtime {run.RuntimeName}, image {run.Image})", false, cancellationToken);

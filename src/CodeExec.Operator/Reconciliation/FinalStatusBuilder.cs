@@ -173,6 +173,21 @@ internal static class FinalStatusBuilder
     }
 
     /// <summary>
+    /// The status written right after the children were created (phase Pending, condition PodCreated): what runs, and
+    /// the UIDs of the NetworkPolicy, the code object and the Pod, the only objects the operator trusts and deletes later.
+    /// </summary>
+    public static CodeExecutionStatus PodCreated(CodeExecution execution, SandboxRun run, string? networkPolicyUid, string? codeObjectUid,
+        string? podUid, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var status = InProgress(execution, ExecutionPhase.Pending, null, "created the sandbox Pod " + run.PodName, run, null, time);
+        status.NetworkPolicyUid = networkPolicyUid;
+        status.CodeObjectUid = codeObjectUid;
+        status.PodUid = podUid;
+        return status;
+    }
+
+    /// <summary>
     /// A status on the way (phase Pending, Queued or Running): phase, reason, message, what runs (when the Pod exists)
     /// and the start time once the code started. Conditions: Admitted, then PodCreated, then Started.
     /// </summary>

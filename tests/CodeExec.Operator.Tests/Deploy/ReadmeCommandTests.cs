@@ -79,10 +79,10 @@ public sealed partial class ReadmeCommandTests(EmptyRealApiServer fixture) : ICl
 
         Assert.True(result.ExitCode == 0, $"{RenderCommand}\nexit {result.ExitCode}\n{result.Stderr}");
         var rendered = ManifestSet.Parse(result.Stdout);
-        Assert.Single(rendered.All<V1NetworkPolicy>(), p => p.Metadata.Name == SandboxNames.DenyAllPolicy("hello-python"));
-        Assert.Single(rendered.All<V1ConfigMap>(), c => c.Metadata.Name == SandboxNames.Code("hello-python"));
+        Assert.Single(rendered.All<V1NetworkPolicy>(), p => p.Metadata.Name == SandboxNames.Child("hello-python", null, "-deny-all"));
+        Assert.Single(rendered.All<V1ConfigMap>(), c => c.Metadata.Name == SandboxNames.Child("hello-python", null, "-code"));
         var pod = Assert.Single(rendered.All<V1Pod>());
-        Assert.Equal(SandboxNames.Pod("hello-python"), pod.Metadata.Name);
+        Assert.Equal(SandboxNames.Child("hello-python", null, "-sandbox"), pod.Metadata.Name);
         Assert.Equal("python:3.12-slim", pod.Spec.Containers.Single(c => c.Name == SandboxRenderer.CodeContainerName).Image);
     }
 
@@ -178,7 +178,7 @@ public sealed partial class ReadmeCommandTests(EmptyRealApiServer fixture) : ICl
             started, started.AddMilliseconds(1250));
         var output = new CollectedOutput(new StreamOutput(stdout, OutputEncodings.Utf8, false, Encoding.UTF8.GetByteCount(stdout), null),
             new StreamOutput("", OutputEncodings.Utf8, false, 0, null));
-        var run = new SandboxRun("python", "python:3.12-slim", SandboxNames.Pod("hello-python"), "0", SandboxOptions.BuiltInDefaultOutputBytes);
+        var run = new SandboxRun("python", "python:3.12-slim", SandboxNames.Child("hello-python", null, "-sandbox"), "0", SandboxOptions.BuiltInDefaultOutputBytes);
         execution.Status = FinalStatusBuilder.Final(execution, outcome, output, null, run, new FakeTimeProvider(new DateTimeOffset(started.AddSeconds(2))));
         await client.CustomObjects.ReplaceNamespacedCustomObjectStatusAsync(execution, ApiConstants.Group, ApiConstants.Version, "default",
             ApiConstants.CodeExecutionPlural, "hello-python", cancellationToken: Cancel);

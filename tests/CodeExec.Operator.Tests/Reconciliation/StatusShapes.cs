@@ -124,7 +124,7 @@ internal static class StatusShapes
         [
             PodCreated(pod),
             Running(pod),
-            Final(Deleting(pod), RunningStatus(), Output.NoRecord),
+            Final(pod with { Pod = Deleting(pod.Pod) }, RunningStatus(), Output.NoRecord),
         ]);
 
         var pull = Execution("image-pull-failed", "hello-node.yaml");
@@ -249,15 +249,19 @@ internal static class StatusShapes
         return execution;
     }
 
-    private static V1Pod SandboxPod(CodeExecution execution, CodeRuntime runtime)
+    private static Rendered SandboxPod(CodeExecution execution, CodeRuntime runtime)
     {
         var admission = Admission.Admit(execution, runtime, Options);
         Assert.True(admission.IsAdmitted, admission.Message);
         var request = new SandboxRequest(execution, runtime, admission.Limits!, ResolvedCode.FromInline(execution)!, admission.Egress);
         var pod = SandboxRenderer.Pod(request, Options);
         pod.Metadata.CreationTimestamp = Created;
-        return pod;
+        pod.Metadata.Uid = Guid.NewGuid().ToString();
+        return new Rendered(pod, request);
     }
+
+    /// <summary>A rendered sandbox Pod and the request it came from (what the reconciler holds when it creates it).</summary>
+    private sealed record Rendered(V1Pod Pod, SandboxRequest Request);
 
     private static FakeTimeProvider Clock(DateTime now) => new(new DateTimeOffset(now));
 
@@ -314,32 +318,30 @@ internal static class StatusShapes
 
     // The reconciler's steps, with the product's functions.
 
-    private static Func<CodeExecution, CodeExecutionStatus> PodCreated(V1Pod pod) => execution =>
-    {
-        var run = SandboxRun.FromPod(pod);
-        return FinalStatusBuilder.InProgress(execution, ExecutionPhase.Pending, null, "created the sandbox Pod " + run.PodName, run, null, Clock(Created.AddSeconds(1)));
-    };
+    private static Func<CodeExecution, CodeExecutionStatus> PodCreated(Rendered sandbox) => execution =>
+        FinalStatusBuilder.PodCreated(execution, SandboxRun.From(sandbox.Request), Guid.NewGuid().ToString(), Guid.NewGuid().ToString(),
+            sandbox.Pod.Metadata.Uid, Clock(Created.AddSeconds(1)));
 
     private static Func<CodeExecution, CodeExecutionStatus> Queued(int active, int max) => execution =>
         FinalStatusBuilder.InProgress(execution, ExecutionPhase.Queued, ExecutionReason.QuotaExceeded,
             $"waiting for a free sandbox: namespace {Namespace} has {active} active of at most {max}", null, null, Clock(Created));
 
-    private static Func<CodeExecution, CodeExecutionStatus> Running(V1Pod pod) => execution =>
+    private static Func<CodeExecution, CodeExecutionStatus> Running(Rendered sandbox) => execution =>
     {
-        var running = WithStatus(pod, RunningStatus());
+        var running = WithStatus(sandbox.Pod, RunningStatus());
         var now = Started.AddMilliseconds(250);
         var observation = PodOutcome.Observe(running, new DateTimeOffset(now), Options.StartDeadline);
         Assert.Equal(PodProgress.Running, observation.Progress);
-        return FinalStatusBuilder.InProgress(execution, ExecutionPhase.Running, null, observation.Message, SandboxRun.FromPod(running), observation, Clock(now));
+        return FinalStatusBuilder.InProgress(execution, ExecutionPhase.Running, null, observation.Message, SandboxRun.FromStatus(execution, Options), observation, Clock(now));
     };
 
-    private static Func<CodeExecution, CodeExecutionStatus> Final(V1Pod pod, V1PodStatus status, Output output, DateTime? now = null) => execution =>
+    private static Func<CodeExecution, CodeExecutionStatus> Final(Rendered sandbox, V1PodStatus status, Output output, DateTime? now = null) => execution =>
     {
-        var ended = WithStatus(pod, status);
+        var ended = WithStatus(sandbox.Pod, status);
         var at = now ?? Finished.AddMilliseconds(1500);
         var observation = PodOutcome.Observe(ended, new DateTimeOffset(at), Options.StartDeadline);
         Assert.True(observation.IsFinished, $"{execution.Metadata.Name}: {observation}");
-        var run = SandboxRun.FromPod(ended);
+        var run = SandboxRun.FromStatus(execution, Options);
         var collected = OutputDecoder.Decode(output.CollectorLog(run.OutputBytes), run.OutputBytes, out var outputError);
         return FinalStatusBuilder.Final(execution, observation, collected, outputError, run, Clock(at));
     };
