@@ -13,7 +13,7 @@ public sealed class OciSpecBuilderTests
         var bindings = new Dictionary<string, VolumeBinding>
         {
             ["code"] = new VolumeBinding.HostFolder("/h/code"),
-            ["tmp"] = new VolumeBinding.Tmpfs(16 * 1024 * 1024),
+            ["tmp"] = new VolumeBinding.SandboxTmpfs("/h/tmp", 16 * 1024 * 1024),
             ["output"] = new VolumeBinding.HostFolder("/h/output"),
         };
         return OciSpecBuilder.Build(pod, pod.Spec.Containers[0], bindings, ["/usr", "/etc"], "/r/rootfs", "/p/id", pids);
@@ -45,7 +45,7 @@ public sealed class OciSpecBuilderTests
     }
 
     [Fact]
-    public void Volumes_become_read_only_binds_and_sized_tmpfs()
+    public void Volumes_become_read_only_binds_and_sandbox_tmpfs_named_by_their_source()
     {
         var (pod, _) = TestPods.Sandbox("cx", "main.py", "", ["python3"]);
 
@@ -55,7 +55,8 @@ public sealed class OciSpecBuilderTests
         Assert.Equal("/h/code", mounts["/code"]["source"]!.GetValue<string>());
         Assert.Equal(["rbind", "rw"], Options(mounts["/codeexec/out"]));
         Assert.Equal("tmpfs", mounts["/tmp"]["type"]!.GetValue<string>());
-        Assert.Contains("size=16777216", Options(mounts["/tmp"]));
+        Assert.Equal("/h/tmp", mounts["/tmp"]["source"]!.GetValue<string>());
+        Assert.DoesNotContain("rbind", Options(mounts["/tmp"]));
         Assert.Equal(["rbind", "ro"], Options(mounts["/usr"]));
         Assert.Equal(["rbind", "ro"], Options(mounts["/etc"]));
     }
