@@ -56,7 +56,7 @@ public static class OciSpecBuilder
 
         if (spec.ShareProcessNamespace == true)
         {
-            problems.Add("shareProcessNamespace: each container is its own sandbox");
+            problems.Add("shareProcessNamespace: each container has its own PID namespace in the sandbox");
         }
 
         if (spec.HostAliases is { Count: > 0 })
