@@ -78,6 +78,8 @@ public sealed class GVisorOneSandboxTests
         var main = Container("main", "ls /shared | sort | tr '\\n' ' '");
         main.VolumeMounts = [TestPods.Mount("shared", "/shared")];
         var pod = TestPods.Simple("order", main);
+        // One grace period covers both sidecars, one after the other; 2 s is too little on a loaded machine.
+        pod.Spec.TerminationGracePeriodSeconds = 30;
         pod.Spec.InitContainers = [first, second];
         pod.Spec.Volumes = [TestPods.EmptyDir("shared", "1Mi")];
         var observer = new RecordingObserver();

@@ -76,6 +76,34 @@ public sealed class OciSpecBuilderTests
         Assert.Equal(500, limits.CpuMillis);
     }
 
+    [Fact]
+    public void Pod_limits_are_the_larger_of_running_and_init_peaks_plus_overhead_and_only_when_every_container_has_one()
+    {
+        static V1Container With(string name, string memory, string cpu, bool sidecar = false)
+        {
+            var container = TestPods.Container(name, "x");
+            container.RestartPolicy = sidecar ? "Always" : null;
+            container.Resources = new V1ResourceRequirements
+            {
+                Limits = new Dictionary<string, ResourceQuantity> { ["memory"] = new(memory), ["cpu"] = new(cpu) },
+            };
+            return container;
+        }
+
+        var pod = TestPods.Simple("p", With("main", "64Mi", "500m"));
+        pod.Spec.InitContainers = [With("sidecar", "32Mi", "100m", sidecar: true), With("setup", "256Mi", "100m")];
+        pod.Spec.Overhead = new Dictionary<string, ResourceQuantity> { ["memory"] = new("16Mi"), ["cpu"] = new("250m") };
+
+        var limits = PodResources.Limits(pod);
+
+        // memory: max(64 + 32, 32 + 256) + 16 MiB; cpu: max(500 + 100, 100 + 100) + 250 m.
+        Assert.Equal((288L + 16) << 20, limits.MemoryBytes);
+        Assert.Equal(850, limits.CpuMillis);
+
+        pod.Spec.Containers[0].Resources.Limits.Remove("memory");
+        Assert.Null(PodResources.Limits(pod).MemoryBytes);
+    }
+
     [Theory]
     [InlineData("privileged")]
     [InlineData("readOnlyRootFilesystem")]
