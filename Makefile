@@ -29,7 +29,7 @@ run: ## run the operator against the cluster of the current kubeconfig
 demo: ## no cluster needed: emulator + real operator + the samples, printing each result
 	hack/demo.sh
 
-runsc: ## fetch Debian sid's runsc (gVisor, systrap) into ~/.cache/codeexec/runsc (cached); prints its path
+runsc: ## fetch gVisor 20240729 (Debian bookworm-backports runsc, systrap) into ~/.cache/codeexec/runsc (cached); prints its path
 	hack/runsc.sh
 
 bench: ## run the benchmark program (prints figures)

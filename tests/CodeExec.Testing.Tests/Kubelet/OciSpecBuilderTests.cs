@@ -13,7 +13,7 @@ public sealed class OciSpecBuilderTests
         var bindings = new Dictionary<string, VolumeBinding>
         {
             ["code"] = new VolumeBinding.HostFolder("/h/code"),
-            ["tmp"] = new VolumeBinding.Tmpfs(16 * 1024 * 1024),
+            ["tmp"] = new VolumeBinding.SandboxTmpfs("/h/tmp", 16 * 1024 * 1024),
             ["output"] = new VolumeBinding.HostFolder("/h/output"),
         };
         return OciSpecBuilder.Build(pod, pod.Spec.Containers[0], bindings, ["/usr", "/etc"], "/r/rootfs", "/p/id", pids);
@@ -45,7 +45,7 @@ public sealed class OciSpecBuilderTests
     }
 
     [Fact]
-    public void Volumes_become_read_only_binds_and_sized_tmpfs()
+    public void Volumes_become_read_only_binds_and_sandbox_tmpfs_named_by_their_source()
     {
         var (pod, _) = TestPods.Sandbox("cx", "main.py", "", ["python3"]);
 
@@ -55,7 +55,8 @@ public sealed class OciSpecBuilderTests
         Assert.Equal("/h/code", mounts["/code"]["source"]!.GetValue<string>());
         Assert.Equal(["rbind", "rw"], Options(mounts["/codeexec/out"]));
         Assert.Equal("tmpfs", mounts["/tmp"]["type"]!.GetValue<string>());
-        Assert.Contains("size=16777216", Options(mounts["/tmp"]));
+        Assert.Equal("/h/tmp", mounts["/tmp"]["source"]!.GetValue<string>());
+        Assert.DoesNotContain("rbind", Options(mounts["/tmp"]));
         Assert.Equal(["rbind", "ro"], Options(mounts["/usr"]));
         Assert.Equal(["rbind", "ro"], Options(mounts["/etc"]));
     }
@@ -73,6 +74,34 @@ public sealed class OciSpecBuilderTests
 
         Assert.Equal(64 * 1024 * 1024, limits.MemoryBytes);
         Assert.Equal(500, limits.CpuMillis);
+    }
+
+    [Fact]
+    public void Pod_limits_are_the_larger_of_running_and_init_peaks_plus_overhead_and_only_when_every_container_has_one()
+    {
+        static V1Container With(string name, string memory, string cpu, bool sidecar = false)
+        {
+            var container = TestPods.Container(name, "x");
+            container.RestartPolicy = sidecar ? "Always" : null;
+            container.Resources = new V1ResourceRequirements
+            {
+                Limits = new Dictionary<string, ResourceQuantity> { ["memory"] = new(memory), ["cpu"] = new(cpu) },
+            };
+            return container;
+        }
+
+        var pod = TestPods.Simple("p", With("main", "64Mi", "500m"));
+        pod.Spec.InitContainers = [With("sidecar", "32Mi", "100m", sidecar: true), With("setup", "256Mi", "100m")];
+        pod.Spec.Overhead = new Dictionary<string, ResourceQuantity> { ["memory"] = new("16Mi"), ["cpu"] = new("250m") };
+
+        var limits = PodResources.Limits(pod);
+
+        // memory: max(64 + 32, 32 + 256) + 16 MiB; cpu: max(500 + 100, 100 + 100) + 250 m.
+        Assert.Equal((288L + 16) << 20, limits.MemoryBytes);
+        Assert.Equal(850, limits.CpuMillis);
+
+        pod.Spec.Containers[0].Resources.Limits.Remove("memory");
+        Assert.Null(PodResources.Limits(pod).MemoryBytes);
     }
 
     [Theory]

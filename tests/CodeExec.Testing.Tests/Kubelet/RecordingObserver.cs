@@ -11,6 +11,7 @@ internal sealed class RecordingObserver : IPodRunObserver
     private readonly ConcurrentQueue<string> _events = new();
     private readonly ConcurrentDictionary<(string, OutputStreamKind), MemoryStream> _output = new();
     private readonly ConcurrentDictionary<string, ContainerTermination> _terminations = new();
+    private readonly ConcurrentDictionary<string, string> _messages = new();
 
     public IReadOnlyList<string> Events => [.. _events];
 
@@ -22,6 +23,10 @@ internal sealed class RecordingObserver : IPodRunObserver
     {
         _terminations[container] = termination;
         _events.Enqueue($"{container} terminated {termination.ExitCode} {termination.Reason}");
+        if (termination.Message is { Length: > 0 } message)
+        {
+            _messages[container] = message;
+        }
     }
 
     public void ContainerOutput(string container, OutputStreamKind stream, ReadOnlySpan<byte> data)
@@ -45,6 +50,13 @@ internal sealed class RecordingObserver : IPodRunObserver
             return Encoding.UTF8.GetString(buffer.ToArray());
         }
     }
+
+    /// <summary>Everything recorded, for assertion messages: events, then each stream's output.</summary>
+    public string Dump(PodRunOutcome? outcome = null) =>
+        (outcome is null ? "" : $"outcome {outcome.End}: {outcome.Message}\n")
+        + string.Join("\n", Events)
+        + string.Concat(_messages.Select(m => $"\n{m.Key} message: {m.Value}"))
+        + string.Concat(_output.Keys.OrderBy(k => k.Item1, StringComparer.Ordinal).Select(k => $"\n--- {k.Item1} {k.Item2}:\n{Output(k.Item1, k.Item2)}"));
 
     public ContainerTermination Termination(string container) =>
         _terminations.TryGetValue(container, out var termination) ? termination : throw new InvalidOperationException($"{container} did not terminate");

@@ -5,7 +5,7 @@ namespace CodeExec.Testing.Kubelet;
 /// <summary>
 /// The pod lifecycle every mode shares, as the kubelet runs it for restartPolicy Never: init containers in order (a
 /// native sidecar, <c>restartPolicy: Always</c>, is started and left running), then all regular containers, then
-/// the sidecars are stopped in reverse order once every regular container has exited. Stopping the run terminates
+/// the sidecars are stopped in reverse order, one after the other, once every regular container has exited. Stopping the run terminates
 /// the regular containers, then the sidecars, each with SIGTERM and the pod's grace period before SIGKILL.
 /// </summary>
 internal sealed class EnginePodRunner(IContainerEngine engine, TimeProvider time, Func<string, bool> isUnpullable) : IPodRunner
@@ -58,7 +58,7 @@ internal sealed class EnginePodRunner(IContainerEngine engine, TimeProvider time
                     sidecars.Add(started);
                     if (init.StartupProbe is { } probe && !await StartupProbeSucceedsAsync(sandbox, init, probe, started, stop))
                     {
-                        await StopAllAsync(sidecars, grace);
+                        await StopSidecarsAsync(sidecars, grace);
                         await Task.WhenAll(reports);
                         return new PodRunOutcome(PodRunEnd.Failed, $"startup probe of sidecar {init.Name} failed");
                     }
@@ -69,7 +69,7 @@ internal sealed class EnginePodRunner(IContainerEngine engine, TimeProvider time
                 var exit = await started.Exit.WaitAsync(stop);
                 if (exit.ExitCode != 0)
                 {
-                    await StopAllAsync(sidecars, grace);
+                    await StopSidecarsAsync(sidecars, grace);
                     await Task.WhenAll(reports);
                     return new PodRunOutcome(PodRunEnd.Failed, $"init container {init.Name} exited with code {exit.ExitCode}");
                 }
@@ -97,7 +97,7 @@ internal sealed class EnginePodRunner(IContainerEngine engine, TimeProvider time
                 await WaitForStopAsync(stop);
             }
 
-            await StopAllAsync(sidecars, grace);
+            await StopSidecarsAsync(sidecars, grace);
             await Task.WhenAll(reports);
             var failed = containers.Zip(exits).FirstOrDefault(pair => pair.Second.ExitCode != 0);
             return failed.First is null
@@ -107,7 +107,7 @@ internal sealed class EnginePodRunner(IContainerEngine engine, TimeProvider time
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             await StopAllAsync(regular, grace);
-            await StopAllAsync(sidecars, grace);
+            await StopSidecarsAsync(sidecars, grace);
             await Task.WhenAll(reports);
             return new PodRunOutcome(PodRunEnd.Stopped);
         }
@@ -115,7 +115,7 @@ internal sealed class EnginePodRunner(IContainerEngine engine, TimeProvider time
         {
             // A container the engine could only refuse when starting it: stop what already runs.
             await StopAllAsync(regular, grace);
-            await StopAllAsync(sidecars, grace);
+            await StopSidecarsAsync(sidecars, grace);
             await Task.WhenAll(reports);
             return new PodRunOutcome(PodRunEnd.Unsupported, e.Message);
         }
@@ -219,6 +219,41 @@ internal sealed class EnginePodRunner(IContainerEngine engine, TimeProvider time
             }
 
             await allExited;
+        }
+    }
+
+    /// <summary>
+    /// Stops native sidecars as the kubelet does (kubernetes pkg/kubelet/kuberuntime/kuberuntime_termination_order.go):
+    /// in reverse start order, each one SIGTERMed only once every later sidecar has exited, all within one grace
+    /// period; whatever still runs when it is over gets SIGKILL.
+    /// </summary>
+    private async Task StopSidecarsAsync(List<IRunningContainer> sidecars, TimeSpan grace)
+    {
+        var deadline = time.GetUtcNow() + grace;
+        var alive = sidecars.Where(c => !c.Exit.IsCompleted).Reverse().ToList();
+        foreach (var sidecar in alive)
+        {
+            if (sidecar.Exit.IsCompleted)
+            {
+                continue;
+            }
+
+            sidecar.Signal(kill: false);
+            var left = deadline - time.GetUtcNow();
+            try
+            {
+                await sidecar.Exit.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, time);
+            }
+            catch (TimeoutException)
+            {
+                foreach (var container in alive.Where(c => !c.Exit.IsCompleted))
+                {
+                    container.Signal(kill: true);
+                }
+
+                await Task.WhenAll(alive.Select(c => c.Exit));
+                return;
+            }
         }
     }
 

@@ -22,7 +22,7 @@ public static class PodRunners
         return new EnginePodRunner(new ProcessEngine(options), options.Time, options.UnpullableImages.Contains);
     }
 
-    /// <summary>gVisor mode: each container runs in its own runsc sandbox. Needs root and runsc (see <see cref="GVisorOptions.CanRun"/>).</summary>
+    /// <summary>gVisor mode: each pod runs in one runsc sandbox, its containers joined to it. Needs root and runsc (see <see cref="GVisorOptions.CanRun"/>).</summary>
     public static IPodRunner GVisor(PodRunnerOptions? options = null, GVisorOptions? gvisor = null)
     {
         options ??= new PodRunnerOptions();

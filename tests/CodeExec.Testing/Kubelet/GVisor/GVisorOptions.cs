@@ -32,12 +32,25 @@ public sealed record GVisorOptions
     public string CgroupParent { get; init; } = "codeexec-kubelet";
 
     /// <summary>
+    /// The memory limit of <see cref="CgroupParent"/>, like the kubelet's node-allocatable limit on kubepods: a pod
+    /// without a pod-level limit (some container declares none) is still bounded by it, and so is the host. Default
+    /// 2 GiB.
+    /// </summary>
+    public long NodeAllocatableMemoryBytes { get; init; } = 2L << 30;
+
+    /// <summary>
     /// When true (default), an emptyDir with <c>medium: Memory</c> that the pod gives no gVisor mount hint for gets the
     /// hint <c>type: tmpfs</c> (<c>share: pod</c> when several containers mount it, else <c>container</c>), so it is a
     /// tmpfs inside the sentry, as on a node that adds these hints; false: it is the kubelet's host tmpfs, served to
     /// the sandbox through the gofer (a node without hints). See README.md, "Volumes".
     /// </summary>
     public bool MemoryEmptyDirsInsideSandbox { get; init; } = true;
+
+    /// <summary>
+    /// When set, every runsc command runs with <c>--debug --debug-log=&lt;folder&gt;/</c> (one log per command and per
+    /// sandbox process). Default: <c>$CODEEXEC_RUNSC_DEBUG_LOG</c>.
+    /// </summary>
+    public string? DebugLogDirectory { get; init; } = System.Environment.GetEnvironmentVariable("CODEEXEC_RUNSC_DEBUG_LOG") is { Length: > 0 } d ? d : null;
 
     /// <summary>True when this process can run gVisor sandboxes: runsc exists and we are root.</summary>
     public bool CanRun(out string reason)

@@ -4,17 +4,21 @@ using k8s.Models;
 
 namespace CodeExec.Testing.Kubelet.GVisor;
 
-/// <summary>Where a volume of the pod lives for one container: a host folder bound in, or a tmpfs inside the sandbox.</summary>
+/// <summary>Where a volume of the pod lives for the containers: a host folder bound in, or a tmpfs inside the sandbox.</summary>
 public abstract record VolumeBinding
 {
-    /// <summary>A host folder (ConfigMap/Secret files, or an emptyDir shared by several containers).</summary>
+    /// <summary>A host folder served through the gofer (ConfigMap/Secret files, an emptyDir without a tmpfs mount hint).</summary>
     public sealed record HostFolder(string Path) : VolumeBinding;
 
-    /// <summary>A tmpfs private to the container's sandbox (an emptyDir only one container mounts), null size: tmpfs default.</summary>
-    public sealed record Tmpfs(long? SizeBytes) : VolumeBinding;
+    /// <summary>
+    /// A tmpfs inside the sentry, named by a gVisor mount hint whose <c>source</c> is <paramref name="Source"/> (the
+    /// volume's host folder): every container mount with that source shares the one tmpfs (gVisor
+    /// runsc/boot/mount_hints.go, <c>ShouldShareMount</c>). <paramref name="SizeBytes"/>: the emptyDir's sizeLimit.
+    /// </summary>
+    public sealed record SandboxTmpfs(string Source, long? SizeBytes) : VolumeBinding;
 }
 
-/// <summary>The limits of one container's sandbox, applied through its own cgroup.</summary>
+/// <summary>Memory and cpu limits (of a container, or of a pod cgroup, see <see cref="PodResources"/>).</summary>
 public sealed record SandboxLimits(long? MemoryBytes, long? CpuMillis);
 
 /// <summary>
@@ -52,7 +56,7 @@ public static class OciSpecBuilder
 
         if (spec.ShareProcessNamespace == true)
         {
-            problems.Add("shareProcessNamespace: each container is its own sandbox");
+            problems.Add("shareProcessNamespace: each container has its own PID namespace in the sandbox");
         }
 
         if (spec.HostAliases is { Count: > 0 })
@@ -97,7 +101,8 @@ public static class OciSpecBuilder
         IReadOnlyList<string> imageHostPaths,
         string rootfs,
         string cgroupsPath,
-        long? podPidsLimit)
+        long? podPidsLimit,
+        IReadOnlyDictionary<string, string>? annotations = null)
     {
         var podSecurity = pod.Spec.SecurityContext;
         var security = container.SecurityContext;
@@ -167,6 +172,7 @@ public static class OciSpecBuilder
                     new JsonObject { ["type"] = "mount" }),
                 ["cgroupsPath"] = cgroupsPath,
             },
+            ["annotations"] = Annotations(annotations),
         };
     }
 
@@ -279,8 +285,6 @@ public static class OciSpecBuilder
             mounts.Add(Bind(hostPath, hostPath, readOnly: true));
         }
 
-        var limits = container.Resources?.Limits;
-        long? ephemeral = limits is not null && limits.TryGetValue("ephemeral-storage", out var e) ? e.ToInt64() : null;
         foreach (var mount in container.VolumeMounts ?? [])
         {
             if (!volumes.TryGetValue(mount.Name, out var binding))
@@ -295,25 +299,18 @@ public static class OciSpecBuilder
                     var source = string.IsNullOrEmpty(mount.SubPath) ? folder.Path : Path.Combine(folder.Path, mount.SubPath);
                     mounts.Add(Bind(source, mount.MountPath, readOnly));
                     break;
-                case VolumeBinding.Tmpfs tmpfs:
+                case VolumeBinding.SandboxTmpfs tmpfs:
                     if (!string.IsNullOrEmpty(mount.SubPath))
                     {
-                        throw new UnsupportedPodException($"container {container.Name}: subPath on the sandbox-private emptyDir {mount.Name}");
+                        // gVisor's shim: "TODO: Support subpath when gvisor supports pod volume bind mount".
+                        throw new UnsupportedPodException($"container {container.Name}: subPath on the sandbox tmpfs volume {mount.Name}");
                     }
 
-                    var options = new JsonArray("nosuid", "nodev", "mode=1777");
-                    var size = Min(tmpfs.SizeBytes, ephemeral);
-                    if (size is { } bytes)
-                    {
-                        options.Add("size=" + bytes.ToString(CultureInfo.InvariantCulture));
-                    }
-
-                    if (readOnly)
-                    {
-                        options.Add("ro");
-                    }
-
-                    mounts.Add(new JsonObject { ["destination"] = mount.MountPath, ["type"] = "tmpfs", ["source"] = "tmpfs", ["options"] = options });
+                    // What containerd-shim-runsc-v1 makes of the kubelet's bind mount of a hinted volume
+                    // (pkg/shim/utils/volumes.go, UpdateVolumeAnnotations/changeMountType): type tmpfs, same source,
+                    // bind options dropped. runsc then mounts the sandbox's shared tmpfs of that source.
+                    var options = new JsonArray("nosuid", "nodev", readOnly ? "ro" : "rw");
+                    mounts.Add(new JsonObject { ["destination"] = mount.MountPath, ["type"] = "tmpfs", ["source"] = tmpfs.Source, ["options"] = options });
                     break;
             }
         }
@@ -321,7 +318,16 @@ public static class OciSpecBuilder
         return mounts;
     }
 
-    private static long? Min(long? a, long? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
+    private static JsonObject Annotations(IReadOnlyDictionary<string, string>? annotations)
+    {
+        var json = new JsonObject();
+        foreach (var (key, value) in (annotations ?? new Dictionary<string, string>()).OrderBy(a => a.Key, StringComparer.Ordinal))
+        {
+            json[key] = value;
+        }
+
+        return json;
+    }
 
     private static JsonObject Bind(string source, string destination, bool readOnly) => new()
     {

@@ -28,10 +28,10 @@ public sealed record RunscBinary(string Path, RunscOrigin Origin, string? Versio
     public string Description => Origin switch
     {
         RunscOrigin.Environment => $"{Version ?? "runsc"} ({Platform}) from {RunscLocator.EnvironmentVariable}={Path}",
-        RunscOrigin.Cache => $"{Version ?? "runsc"} ({Platform}) from Debian sid, unpacked by hack/runsc.sh at {Path}",
+        RunscOrigin.Cache => $"{Version ?? "runsc"} ({Platform}) from Debian, unpacked by hack/runsc.sh at {Path}",
         RunscOrigin.Path when Platform == "ptrace" =>
             $"{Version ?? "runsc"} at {Path} from PATH: this is an old runsc (Debian bookworm's), on the slow ptrace platform; "
-            + "run hack/runsc.sh for Debian sid's current one (systrap)",
+            + "run hack/runsc.sh for gVisor 20240729 (systrap)",
         RunscOrigin.Path => $"{Version ?? "runsc"} ({Platform}) at {Path} from PATH",
         _ => $"runsc not found (looked at ${RunscLocator.EnvironmentVariable}, {RunscLocator.CacheBinary}, PATH)",
     };

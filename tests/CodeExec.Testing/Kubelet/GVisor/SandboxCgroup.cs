@@ -3,9 +3,11 @@ using System.Globalization;
 namespace CodeExec.Testing.Kubelet.GVisor;
 
 /// <summary>
-/// The cgroup of one sandbox, made and owned by the kubelet (runsc joins an existing cgroupsPath without changing
-/// its limits, and leaves it behind), so the kubelet sets the limits and reads the OOM-kill counter after the run.
-/// cgroup v1 (a hierarchy per controller) and v2 (one unified hierarchy) are both handled.
+/// The pod cgroup, made and owned by the kubelet as on a real node (kubepods/.../pod&lt;uid&gt;, limits from
+/// <see cref="PodResources"/>): the sandbox runs in it (containerd-shim-runsc-v1 points runsc at it with the
+/// <c>dev.gvisor.spec.cgroup-parent</c> annotation, pkg/shim/v1/runsc/service.go), runsc only adds empty child cgroups,
+/// and the kubelet reads the OOM-kill counter after the run. cgroup v1 (a hierarchy per controller) and v2 (one
+/// unified hierarchy) are both handled.
 /// </summary>
 internal sealed class SandboxCgroup
 {
@@ -35,6 +37,15 @@ internal sealed class SandboxCgroup
         return cgroup;
     }
 
+    /// <summary>Sets the memory limit of the parent of all pod cgroups (the node-allocatable limit of kubepods).</summary>
+    public static void LimitParent(string parent, long memoryBytes)
+    {
+        var v2 = !Directory.Exists(Path.Combine(Root, "memory")) && File.Exists(Path.Combine(Root, "cgroup.controllers"));
+        var folder = v2 ? Path.Combine(Root, parent) : Path.Combine(Root, "memory", parent);
+        Directory.CreateDirectory(folder);
+        Write(folder, v2 ? "memory.max" : "memory.limit_in_bytes", memoryBytes);
+    }
+
     /// <summary>How many times the kernel's OOM killer fired in this cgroup.</summary>
     public long OomKills()
     {
@@ -56,22 +67,36 @@ internal sealed class SandboxCgroup
         return 0;
     }
 
-    /// <summary>Removes the cgroup (its processes have exited).</summary>
+    /// <summary>
+    /// Removes the cgroup and the children runsc made in it (one empty cgroup per container, see gVisor
+    /// runsc/container/container.go <c>setupCgroupForSubcontainer</c>), under every controller, deepest first.
+    /// </summary>
     public void Remove()
     {
-        foreach (var folder in Enumerable.Reverse(_folders))
+        var roots = _v2 ? [Path.Combine(Root, RelativePath)] : Directory.EnumerateDirectories(Root).Select(c => Path.Combine(c, RelativePath));
+        foreach (var folder in roots.Concat(_folders).Distinct().Where(Directory.Exists).ToList())
         {
-            for (var attempt = 0; attempt < 20 && Directory.Exists(folder); attempt++)
+            RemoveTree(folder);
+        }
+    }
+
+    private static void RemoveTree(string folder)
+    {
+        foreach (var child in Directory.Exists(folder) ? Directory.GetDirectories(folder) : [])
+        {
+            RemoveTree(child);
+        }
+
+        for (var attempt = 0; attempt < 40 && Directory.Exists(folder); attempt++)
+        {
+            try
             {
-                try
-                {
-                    Directory.Delete(folder);
-                }
-                catch (IOException)
-                {
-                    // The last task of the sandbox may still be leaving it.
-                    Thread.Sleep(50);
-                }
+                Directory.Delete(folder);
+            }
+            catch (IOException)
+            {
+                // The last task of the sandbox may still be leaving it.
+                Thread.Sleep(50);
             }
         }
     }
