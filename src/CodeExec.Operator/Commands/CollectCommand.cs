@@ -44,6 +44,13 @@ internal static class CollectCommand
     /// </summary>
     public const string ReadyFlag = "--ready";
 
+    /// <summary>
+    /// <c>collect ... --install-init DEST</c>: before it is ready, the collector copies codeexec-init from beside its own
+    /// binary (the operator image's <c>/app/codeexec-init</c>) to DEST, mode 0555, in the volume the code container mounts
+    /// read-only. The code starts only after the collector is ready, so the init is always in place by then.
+    /// </summary>
+    public const string InstallInitFlag = "--install-init";
+
     /// <summary>Runs the command: parses <paramref name="args"/>, waits for <paramref name="stop"/>, prints the record.</summary>
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, Task stop)
     {
@@ -54,6 +61,7 @@ internal static class CollectCommand
         string? directory = null;
         int? limit = null;
         var readyCheck = false;
+        string? installInit = null;
         for (var i = 0; i < args.Count; i++)
         {
             var value = i + 1 < args.Count ? args[i + 1] : null;
@@ -61,6 +69,10 @@ internal static class CollectCommand
             {
                 case ReadyFlag:
                     readyCheck = true;
+                    break;
+                case InstallInitFlag when value is not null:
+                    installInit = value;
+                    i++;
                     break;
                 case "--dir" when value is not null:
                     directory = value;
@@ -91,6 +103,13 @@ internal static class CollectCommand
         // One line on stderr (outside the record) says the handler is in place; the decoder skips lines before the record.
         await stderr.WriteLineAsync($"collect: waiting for SIGTERM to read {directory}");
         await stderr.FlushAsync();
+        if (installInit is not null && !await InstallInitAsync(installInit, stderr))
+        {
+            // Not ready: the code cannot run without its init, and the Pod fails by its start deadline with this log.
+            await stop;
+            return 1;
+        }
+
         await SignalReadyAsync(directory, stderr);
         await stop;
         var stdoutCapture = Capture(Path.Combine(directory, "stdout"), limit.Value);
@@ -113,6 +132,30 @@ internal static class CollectCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             await stderr.WriteLineAsync($"collect: cannot create {ReadyFileName} in {directory} ({e.Message}); its startupProbe cannot pass");
+        }
+    }
+
+    /// <summary>Copies codeexec-init (beside this binary) to <paramref name="destination"/>, mode 0555, atomically.</summary>
+    private static async Task<bool> InstallInitAsync(string destination, TextWriter stderr)
+    {
+        var source = Path.Combine(AppContext.BaseDirectory, Sandbox.SandboxRenderer.InitFileName);
+        var temporary = destination + ".tmp";
+        try
+        {
+            File.Copy(source, temporary, overwrite: true);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.GroupRead
+                    | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            }
+
+            File.Move(temporary, destination, overwrite: true);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await stderr.WriteLineAsync($"collect: cannot install {source} as {destination} ({e.Message}); the code cannot start");
+            return false;
         }
     }
 

@@ -84,6 +84,61 @@ public class RealProcessExecutionTests : IAsyncLifetime
         Assert.EndsWith("row 19999\n", status.Stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Zombies_are_reaped_so_a_hundred_short_background_commands_fit_in_sixteen_processes()
+    {
+        // Without an init the orphaned sleeps would stay zombies of the program (PID 1) and count against the limit.
+        // (Process mode runs as the test's user; the limit binds only when that is not root: see CodeExecInitTests.)
+        await _cluster.CreateExecutionAsync("real-zombies", spec => spec.Limits = new ExecutionLimits { Processes = 16 }, code: """
+            import subprocess
+            for i in range(100):
+                subprocess.run(["sh", "-c", "sleep 0 &"], check=True)
+            print("ran", i + 1)
+            """);
+
+        var status = (await _cluster.WaitForFinalAsync("real-zombies", TimeSpan.FromSeconds(120))).Status!;
+
+        Assert.True(status.Phase == ExecutionPhase.Succeeded, status.Message + " / " + status.Stderr);
+        Assert.Equal("ran 100\n", status.Stdout);
+    }
+
+    [Fact]
+    public async Task A_program_that_sends_itself_SIGKILL_ends_137_and_keeps_what_it_printed()
+    {
+        await _cluster.CreateExecutionAsync("real-sigkill", code: """
+            import os, signal
+            print("before", flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+            """);
+
+        var status = (await _cluster.WaitForFinalAsync("real-sigkill", TimeSpan.FromSeconds(90))).Status!;
+
+        Assert.Equal((ExecutionPhase.Failed, ExecutionReason.Error, 137), (status.Phase, status.Reason, status.ExitCode));
+        Assert.Contains("SIGKILL", status.Message, StringComparison.Ordinal);
+        Assert.Equal("before\n", status.Stdout);
+    }
+
+    [Fact]
+    public async Task The_timeout_counts_from_the_codes_start_and_ends_it_TimedOut_with_its_output()
+    {
+        await _cluster.CreateExecutionAsync("real-timeout", spec => spec.Limits = new ExecutionLimits { TimeoutSeconds = 3 }, code: """
+            import signal, time
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # codeexec-init follows with SIGKILL after its grace
+            print("started", flush=True)
+            time.sleep(60)
+            """);
+
+        var execution = await _cluster.WaitForFinalAsync("real-timeout", TimeSpan.FromSeconds(120));
+        var status = execution.Status!;
+
+        Assert.Equal((ExecutionPhase.TimedOut, ExecutionReason.DeadlineExceeded, 124), (status.Phase, status.Reason, status.ExitCode));
+        Assert.Contains("timeout of 3s (counted from its start)", status.Message, StringComparison.Ordinal);
+        Assert.Equal("started\n", status.Stdout);
+        Assert.InRange(status.DurationMs!.Value, 2000, 60_000);
+        var pod = await _cluster.GetPodAsync(status.PodName!);
+        Assert.True(pod is null || pod.Spec.ActiveDeadlineSeconds > 3, "activeDeadlineSeconds is only the backstop");
+    }
+
     /// <summary>The pod runner of the kubelet mode under test.</summary>
     protected virtual IPodRunner CreateRunner() => PodRunners.Process();
 
