@@ -1,5 +1,6 @@
 using System.Text;
 using CodeExec.Api;
+using CodeExec.Operator.Reconciliation;
 using CodeExec.Operator.Tests.Harness;
 using CodeExec.Testing.Kubelet;
 using Xunit;
@@ -137,6 +138,28 @@ public class RealProcessExecutionTests : IAsyncLifetime
         Assert.InRange(status.DurationMs!.Value, 2000, 60_000);
         var pod = await _cluster.GetPodAsync(status.PodName!);
         Assert.True(pod is null || pod.Spec.ActiveDeadlineSeconds > 3, "activeDeadlineSeconds is only the backstop");
+    }
+
+    [Fact]
+    public async Task Output_over_the_output_buffer_ends_OutputLimitExceeded_with_head_and_tail_kept()
+    {
+        // 20 MiB in 1 MiB writes against the 16Mi buffer: in gVisor mode the volume fills (ENOSPC, Python exits 1);
+        // in process mode the volume is a host folder and the writes succeed, and the sizes alone tell the story.
+        await _cluster.CreateExecutionAsync("real-outflood", spec => spec.Limits = new ExecutionLimits { OutputBytes = 1024 }, code: """
+            import sys
+            print("first", flush=True)
+            for i in range(20):
+                sys.stdout.buffer.write(b"x" * (1 << 20))
+                sys.stdout.flush()
+            """);
+
+        var status = (await _cluster.WaitForFinalAsync("real-outflood", TimeSpan.FromSeconds(180))).Status!;
+
+        Assert.Equal((ExecutionPhase.Failed, ExecutionReason.OutputLimitExceeded), (status.Phase, status.Reason));
+        Assert.StartsWith("the code wrote more output than the output buffer holds (16Mi for stdout and stderr together", status.Message, StringComparison.Ordinal);
+        Assert.StartsWith("first\n", status.Stdout, StringComparison.Ordinal);
+        Assert.True(status.StdoutTruncated);
+        Assert.InRange(status.StdoutBytes!.Value, (16 * 1024 * 1024) - FinalStatusBuilder.OutputBufferSlackBytes, 21 * 1024 * 1024);
     }
 
     /// <summary>The pod runner of the kubelet mode under test.</summary>
