@@ -122,7 +122,7 @@ public class RealProcessExecutionTests : IAsyncLifetime
     [Fact]
     public async Task The_timeout_counts_from_the_codes_start_and_ends_it_TimedOut_with_its_output()
     {
-        await _cluster.CreateExecutionAsync("real-timeout", spec => spec.Limits = new ExecutionLimits { TimeoutSeconds = 3 }, code: """
+        await _cluster.CreateExecutionAsync("real-timeout", spec => spec.Limits = new ExecutionLimits { TimeoutSeconds = 8 }, code: """
             import signal, time
             signal.signal(signal.SIGTERM, signal.SIG_IGN)  # codeexec-init follows with SIGKILL after its grace
             print("started", flush=True)
@@ -133,11 +133,11 @@ public class RealProcessExecutionTests : IAsyncLifetime
         var status = execution.Status!;
 
         Assert.Equal((ExecutionPhase.TimedOut, ExecutionReason.DeadlineExceeded, 124), (status.Phase, status.Reason, status.ExitCode));
-        Assert.Contains("timeout of 3s (counted from its start)", status.Message, StringComparison.Ordinal);
+        Assert.Contains("timeout of 8s (counted from its start)", status.Message, StringComparison.Ordinal);
         Assert.Equal("started\n", status.Stdout);
-        Assert.InRange(status.DurationMs!.Value, 2000, 60_000);
+        Assert.InRange(status.DurationMs!.Value, 7000, 60_000);
         var pod = await _cluster.GetPodAsync(status.PodName!);
-        Assert.True(pod is null || pod.Spec.ActiveDeadlineSeconds > 3, "activeDeadlineSeconds is only the backstop");
+        Assert.True(pod is null || pod.Spec.ActiveDeadlineSeconds > 8, "activeDeadlineSeconds is only the backstop");
     }
 
     [Fact]
