@@ -73,6 +73,8 @@ public static class ExecutionReason
     public const string Error = "Error";
     /// <summary>The wall-clock timeout ended the code.</summary>
     public const string DeadlineExceeded = "DeadlineExceeded";
+    /// <summary>The code filled the output buffer (stdout and stderr together); its further writes failed.</summary>
+    public const string OutputLimitExceeded = "OutputLimitExceeded";
     /// <summary>The memory limit was hit and the kernel killed the code.</summary>
     public const string OOMKilled = "OOMKilled";
     /// <summary>The node evicted the sandbox Pod.</summary>

@@ -257,7 +257,7 @@ public sealed class CodeExecutionStatus
     [JsonPropertyName("exitCode")]
     public int? ExitCode { get; set; }
 
-    /// <summary>Why the execution ended, in one word: Completed, Error, DeadlineExceeded, OOMKilled, Evicted, PodDeleted, ImagePullFailed, Unschedulable, StartTimeout, Rejected, PodRejected, ChildRejected, QuotaExceeded, NameConflict, IsolationLost.</summary>
+    /// <summary>Why the execution ended, in one word: Completed, Error, DeadlineExceeded, OOMKilled, OutputLimitExceeded, Evicted, PodDeleted, ImagePullFailed, Unschedulable, StartTimeout, Rejected, PodRejected, ChildRejected, QuotaExceeded, NameConflict, IsolationLost.</summary>
     [JsonPropertyName("reason")]
     public string? Reason { get; set; }
 

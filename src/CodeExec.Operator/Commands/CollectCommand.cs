@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using CodeExec.Operator.Output;
+using Microsoft.Win32.SafeHandles;
 
 namespace CodeExec.Operator.Commands;
 
@@ -10,7 +11,7 @@ namespace CodeExec.Operator.Commands;
 /// <c>stdout</c> and <c>stderr</c> of the directory with constant memory, prints one <see cref="OutputRecord"/> to its
 /// own stdout and exits 0. It runs as another user than the code, which cannot reach its stdout.
 /// </summary>
-internal static class CollectCommand
+internal static partial class CollectCommand
 {
     public const string Name = "collect";
     private const int ReadChunkBytes = 64 * 1024;
@@ -44,6 +45,13 @@ internal static class CollectCommand
     /// </summary>
     public const string ReadyFlag = "--ready";
 
+    /// <summary>
+    /// <c>collect ... --install-init DEST</c>: before it is ready, the collector copies codeexec-init from beside its own
+    /// binary (the operator image's <c>/app/codeexec-init</c>) to DEST, mode 0555, in the volume the code container mounts
+    /// read-only. The code starts only after the collector is ready, so the init is always in place by then.
+    /// </summary>
+    public const string InstallInitFlag = "--install-init";
+
     /// <summary>Runs the command: parses <paramref name="args"/>, waits for <paramref name="stop"/>, prints the record.</summary>
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, Task stop)
     {
@@ -54,6 +62,7 @@ internal static class CollectCommand
         string? directory = null;
         int? limit = null;
         var readyCheck = false;
+        string? installInit = null;
         for (var i = 0; i < args.Count; i++)
         {
             var value = i + 1 < args.Count ? args[i + 1] : null;
@@ -61,6 +70,10 @@ internal static class CollectCommand
             {
                 case ReadyFlag:
                     readyCheck = true;
+                    break;
+                case InstallInitFlag when value is not null:
+                    installInit = value;
+                    i++;
                     break;
                 case "--dir" when value is not null:
                     directory = value;
@@ -91,6 +104,13 @@ internal static class CollectCommand
         // One line on stderr (outside the record) says the handler is in place; the decoder skips lines before the record.
         await stderr.WriteLineAsync($"collect: waiting for SIGTERM to read {directory}");
         await stderr.FlushAsync();
+        if (installInit is not null && !await InstallInitAsync(installInit, stderr))
+        {
+            // Not ready: the code cannot run without its init, and the Pod fails by its start deadline with this log.
+            await stop;
+            return 1;
+        }
+
         await SignalReadyAsync(directory, stderr);
         await stop;
         var stdoutCapture = Capture(Path.Combine(directory, "stdout"), limit.Value);
@@ -116,49 +136,136 @@ internal static class CollectCommand
         }
     }
 
+    /// <summary>Copies codeexec-init (beside this binary) to <paramref name="destination"/>, mode 0555, atomically.</summary>
+    private static async Task<bool> InstallInitAsync(string destination, TextWriter stderr)
+    {
+        var source = Path.Combine(AppContext.BaseDirectory, Sandbox.SandboxRenderer.InitFileName);
+        var temporary = destination + ".tmp";
+        try
+        {
+            File.Copy(source, temporary, overwrite: true);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.GroupRead
+                    | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            }
+
+            File.Move(temporary, destination, overwrite: true);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await stderr.WriteLineAsync($"collect: cannot install {source} as {destination} ({e.Message}); the code cannot start");
+            return false;
+        }
+    }
+
     /// <summary>
-    /// Reads one stream file with constant memory: its exact length and at most <paramref name="limitBytes"/> bytes of
-    /// head and tail. Symbolic links and directories are not followed; empty special files (such as a FIFO, which
-    /// would block) are never opened.
+    /// Reads one stream file in O(<paramref name="limitBytes"/>) work and memory, whatever its size (a sparse file of
+    /// 1 GiB costs the same as a small one): it opens the path with <c>O_NOFOLLOW|O_NONBLOCK</c> (a symbolic link is
+    /// refused, a FIFO never blocks), checks with <c>fstat</c> on that descriptor that it is a regular file, takes the
+    /// byte count from its size, reads the head from the start and seeks to the tail. The counts are file sizes, which
+    /// the program could also set with <c>ftruncate</c> or by seeking: they say how large the file was, not how many
+    /// bytes were written.
     /// </summary>
     public static CapturedStream Capture(string path, int limitBytes)
     {
-        var info = new FileInfo(path);
-        if (info.LinkTarget is not null || Directory.Exists(path))
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limitBytes);
+        if (OperatingSystem.IsWindows())
         {
-            return CapturedStream.Empty(CaptureState.Invalid);
+            throw new PlatformNotSupportedException("the collector runs on Linux");
         }
 
-        if (!info.Exists)
+        var fd = Open(path, ORdOnly | ONoFollow | ONonBlock | OCloExec);
+        if (fd < 0)
         {
-            return CapturedStream.Empty(CaptureState.Missing);
+            return Marshal.GetLastPInvokeError() switch
+            {
+                ENoEnt => CapturedStream.Empty(CaptureState.Missing),
+                ELoop or ENotDir => CapturedStream.Empty(CaptureState.Invalid),
+                _ => CapturedStream.Empty(CaptureState.Unreadable),
+            };
         }
 
-        if (info.Length == 0)
-        {
-            return CapturedStream.Empty(CaptureState.Ok);
-        }
-
-        var buffer = new HeadTailBuffer(limitBytes);
+        using var handle = new SafeFileHandle(fd, ownsHandle: true);
         try
         {
-            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.SequentialScan);
-            var chunk = new byte[ReadChunkBytes];
-            int read;
-            while ((read = file.Read(chunk)) > 0)
+            if (!IsRegularFile(handle))
             {
-                buffer.Append(chunk.AsSpan(0, read));
+                return CapturedStream.Empty(CaptureState.Invalid);
             }
+
+            var size = RandomAccess.GetLength(handle);
+            var headLength = (int)Math.Min(size, (limitBytes + 1) / 2);
+            var tailLength = (int)Math.Min(size - headLength, limitBytes / 2);
+            var head = ReadAt(handle, 0, headLength);
+            var tail = ReadAt(handle, size - tailLength, tailLength);
+            var state = head.Length == headLength && tail.Length == tailLength ? CaptureState.Ok : CaptureState.Unreadable;
+            return new CapturedStream(state, size, head, tail);
         }
-        catch (UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return CapturedStream.Empty(CaptureState.Unreadable);
         }
-        catch (IOException)
+    }
+
+    /// <summary>Up to <paramref name="length"/> bytes from <paramref name="offset"/> (fewer when the file shrank meanwhile).</summary>
+    private static byte[] ReadAt(SafeFileHandle handle, long offset, int length)
+    {
+        var buffer = new byte[length];
+        var done = 0;
+        while (done < length)
         {
-            return new CapturedStream(CaptureState.Unreadable, buffer.TotalBytes, buffer.Head(), buffer.Tail());
+            var read = RandomAccess.Read(handle, buffer.AsSpan(done, Math.Min(ReadChunkBytes, length - done)), offset + done);
+            if (read == 0)
+            {
+                break;
+            }
+
+            done += read;
         }
 
-        return new CapturedStream(CaptureState.Ok, buffer.TotalBytes, buffer.Head(), buffer.Tail());
+        return done == length ? buffer : buffer[..done];
+    }
+
+    private const int ORdOnly = 0;
+    private const int ONoFollow = 0x20000; // x86-64; arm64 (asm-generic) uses 0x8000, see Open
+    private const int ONonBlock = 0x800;
+    private const int OCloExec = 0x80000;
+    private const int ENoEnt = 2;
+    private const int ENotDir = 20;
+    private const int ELoop = 40;
+    private const int SIfMt = 0xF000;
+    private const int SIfReg = 0x8000;
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int OpenNative(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fstat", SetLastError = true)]
+    private static partial int FStat(SafeFileHandle fd, Span<byte> stat);
+
+    private static int Open(string path, int flags) =>
+        OpenNative(path, RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? (flags & ~ONoFollow) | 0x8000 : flags);
+
+    /// <summary>
+    /// <c>S_ISREG</c> of <c>fstat</c> on the descriptor (not the path, which the program could swap). <c>st_mode</c> is at
+    /// offset 24 of <c>struct stat</c> on x86-64 and at 16 on arm64.
+    /// </summary>
+    private static bool IsRegularFile(SafeFileHandle handle)
+    {
+        Span<byte> stat = stackalloc byte[256];
+        if (FStat(handle, stat) != 0)
+        {
+            throw new IOException("fstat failed: errno " + Marshal.GetLastPInvokeError().ToString(CultureInfo.InvariantCulture));
+        }
+
+        var modeOffset = RuntimeInformation.ProcessArchitecture switch
+        {
+            Architecture.X64 => 24,
+            Architecture.Arm64 => 16,
+            var other => throw new PlatformNotSupportedException($"the collector knows struct stat only on x64 and arm64, not {other}"),
+        };
+        var mode = BitConverter.ToUInt32(stat[modeOffset..]);
+        return (mode & SIfMt) == SIfReg;
     }
 }

@@ -14,6 +14,12 @@ namespace CodeExec.Operator.Reconciliation;
 /// <param name="OutputBytes">The admitted limits.outputBytes (the collector's --limit-bytes).</param>
 internal sealed record SandboxRun(string RuntimeName, string Image, string PodName, string CodeSha256, int OutputBytes)
 {
+    /// <summary>
+    /// The size of the Pod's output volume (stdout and stderr together), when known: output that reaches it means the
+    /// code's further writes failed (<see cref="ExecutionReason.OutputLimitExceeded"/>).
+    /// </summary>
+    public long? OutputBufferBytes { get; init; }
+
     /// <summary>What a rendered request will run.</summary>
     public static SandboxRun From(SandboxRequest request)
     {
@@ -29,7 +35,8 @@ internal sealed record SandboxRun(string RuntimeName, string Image, string PodNa
     /// <summary>
     /// What ran, as the operator recorded it in status when it created the Pod. Never read from a Pod: the output bound
     /// is status.outputBytes (else spec.limits.outputBytes, else the default), and at most <paramref name="options"/>'
-    /// MaxOutputBytes, so no object anyone else can write decides how much of a log the operator reads.
+    /// MaxOutputBytes, so no object anyone else can write decides how much of a log the operator reads. The output buffer
+    /// is the configured Sandbox:OutputBufferSize, the size the renderer gives the output volume.
     /// </summary>
     public static SandboxRun FromStatus(CodeExecution execution, SandboxOptions options)
     {
@@ -42,7 +49,10 @@ internal sealed record SandboxRun(string RuntimeName, string Image, string PodNa
             status?.Image ?? "",
             status?.PodName ?? SandboxNames.Pod(execution),
             status?.CodeSha256 ?? "",
-            Math.Clamp(outputBytes, 1, Math.Max(1, options.MaxOutputBytes)));
+            Math.Clamp(outputBytes, 1, Math.Max(1, options.MaxOutputBytes)))
+        {
+            OutputBufferBytes = Quantities.ToInt64Ceiling(new ResourceQuantity(options.OutputBufferSize)),
+        };
     }
 
     /// <summary>The <c>limitBytes</c> of the request for the collector's log.</summary>
@@ -93,6 +103,7 @@ internal static class FinalStatusBuilder
         var completion = outcome.FinishedAt ?? now;
         long? durationMs = start is { } s ? Math.Max(0, (long)(completion - s).TotalMilliseconds) : null;
 
+        outcome = WithOutputLimit(outcome, output, run);
         var message = outcome.Message;
         if (output is null)
         {
@@ -186,6 +197,43 @@ internal static class FinalStatusBuilder
         status.PodUid = podUid;
         return status;
     }
+
+    /// <summary>
+    /// Room the output volume may lack when it is full: tmpfs counts whole pages, and each stream's last page is
+    /// partly used.
+    /// </summary>
+    internal const long OutputBufferSlackBytes = 64 * 1024;
+
+    /// <summary>
+    /// An ended program whose stdout and stderr together (file sizes the collector measured) reach the output buffer
+    /// ran out of room: its further writes failed (ENOSPC on the volume, or EFBIG/SIGXFSZ at the file size limit), so it
+    /// ends Failed with <see cref="ExecutionReason.OutputLimitExceeded"/> whatever its own exit code was. A timeout, an
+    /// OOM kill or a deleted Pod says more and is kept.
+    /// </summary>
+    internal static PodObservation WithOutputLimit(PodObservation outcome, CollectedOutput? output, SandboxRun run)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        ArgumentNullException.ThrowIfNull(run);
+        if (output is null || run.OutputBufferBytes is not { } buffer || outcome.Reason is not (ExecutionReason.Completed or ExecutionReason.Error)
+            || output.Stdout.TotalBytes + output.Stderr.TotalBytes < buffer - OutputBufferSlackBytes)
+        {
+            return outcome;
+        }
+
+        var exit = outcome.ExitCode is { } code ? "; it exited with code " + code.ToString(CultureInfo.InvariantCulture) + PodOutcome.SignalHint(code) : "";
+        return outcome with
+        {
+            Phase = ExecutionPhase.Failed,
+            Reason = ExecutionReason.OutputLimitExceeded,
+            Message = string.Create(CultureInfo.InvariantCulture,
+                $"the code wrote more output than the output buffer holds ({FormatBytes(buffer)} for stdout and stderr together, Sandbox:OutputBufferSize) and its further writes failed{exit}"),
+        };
+    }
+
+    private static string FormatBytes(long bytes) =>
+        bytes % (1024 * 1024) == 0 ? (bytes / (1024 * 1024)).ToString(CultureInfo.InvariantCulture) + "Mi"
+        : bytes % 1024 == 0 ? (bytes / 1024).ToString(CultureInfo.InvariantCulture) + "Ki"
+        : bytes.ToString(CultureInfo.InvariantCulture) + " bytes";
 
     /// <summary>
     /// A status on the way (phase Pending, Queued or Running): phase, reason, message, what runs (when the Pod exists)

@@ -75,9 +75,12 @@ internal static class PodOutcome
 
         if (status?.Reason == "DeadlineExceeded")
         {
-            var timeout = pod.Spec?.ActiveDeadlineSeconds is { } seconds ? seconds.ToString(CultureInfo.InvariantCulture) + "s" : "its timeout";
+            // The backstop: activeDeadlineSeconds (timeout + start deadline + grace) counted by the kubelet from when it
+            // accepted the Pod. codeexec-init stops the code at its timeout long before, unless the code never let it.
+            var backstop = pod.Spec?.ActiveDeadlineSeconds is { } seconds ? seconds.ToString(CultureInfo.InvariantCulture) + "s" : "its deadline";
             return new PodObservation(PodProgress.Finished, ExecutionPhase.TimedOut, ExecutionReason.DeadlineExceeded,
-                $"the code did not finish within {timeout} and was stopped", terminated?.ExitCode, startedAt ?? status.StartTime, terminated?.FinishedAt);
+                $"the sandbox Pod ran past its backstop deadline of {backstop} (timeout, start deadline and grace period) and was stopped",
+                terminated?.ExitCode, startedAt ?? status.StartTime, terminated?.FinishedAt);
         }
 
         if (status?.Reason == "Evicted")
@@ -142,7 +145,44 @@ internal static class PodOutcome
             return new PodObservation(PodProgress.Finished, ExecutionPhase.Succeeded, ExecutionReason.Completed, "the code exited with code 0", 0, terminated.StartedAt, terminated.FinishedAt);
         }
 
+        var timeout = TimeoutSeconds(pod);
+        if (exitCode == SandboxRenderer.TimeoutExitCode && timeout is { } seconds && RanForAtLeast(terminated, seconds - TimestampResolutionSeconds))
+        {
+            return new PodObservation(PodProgress.Finished, ExecutionPhase.TimedOut, ExecutionReason.DeadlineExceeded,
+                $"the code did not finish within its timeout of {seconds}s (counted from its start) and was stopped", exitCode, terminated.StartedAt, terminated.FinishedAt);
+        }
+
         return Failed(ExecutionReason.Error, "the code exited with code " + exitCode.ToString(CultureInfo.InvariantCulture) + SignalHint(exitCode), exitCode, terminated.StartedAt, terminated.FinishedAt);
+    }
+
+    /// <summary>The kubelet's container timestamps have whole-second resolution (metav1.Time).</summary>
+    private const long TimestampResolutionSeconds = 1;
+
+    /// <summary>
+    /// True when the kubelet's own timestamps of the code container span at least <paramref name="seconds"/>. With exit
+    /// code 124 this decides TimedOut: the code can exit 124 itself, but it cannot make the kubelet's startedAt and
+    /// finishedAt lie, so a 124 counts as a timeout only when the container really ran (within the timestamps'
+    /// one-second resolution) for its whole timeout; and the code cannot escape a timeout either, since codeexec-init
+    /// (PID 1, not traceable by the code) exits 124 whatever the code's own status was.
+    /// </summary>
+    private static bool RanForAtLeast(V1ContainerStateTerminated terminated, long seconds) =>
+        terminated.StartedAt is { } started && terminated.FinishedAt is { } finished && (finished - started).TotalSeconds >= seconds;
+
+    /// <summary>The <c>--timeout</c> codeexec-init was given in the code container's command (what the renderer put there).</summary>
+    internal static long? TimeoutSeconds(V1Pod pod)
+    {
+        var command = pod.Spec?.Containers?.FirstOrDefault(c => c.Name == SandboxRenderer.CodeContainerName)?.Command;
+        if (command is null)
+        {
+            return null;
+        }
+
+        var end = command.IndexOf("--");
+        var index = command.IndexOf("--timeout");
+        return index >= 0 && (end < 0 || index < end) && index + 1 < command.Count
+            && long.TryParse(command[index + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+            ? seconds
+            : null;
     }
 
     /// <summary>
@@ -166,7 +206,14 @@ internal static class PodOutcome
         15 => " (SIGTERM: stopped)",
         24 => " (SIGXCPU: CPU time limit)",
         25 => " (SIGXFSZ: it wrote more than the output buffer or file size limit)",
-        _ => exitCode == SandboxRenderer.WrapperFailureExitCode ? " (also the sandbox wrapper's code when it cannot set the limits)" : "",
+        _ => exitCode switch
+        {
+            SandboxRenderer.WrapperFailureExitCode => " (also codeexec-init's code when it cannot set up the limits or streams; its message is in stderr)",
+            SandboxRenderer.TimeoutExitCode => " (also codeexec-init's code for a timeout, but the code did not run for its whole timeout)",
+            126 => " (the program could not be executed)",
+            127 => " (the program was not found)",
+            _ => "",
+        },
     };
 
     private static PodObservation Failed(string reason, string message, int? exitCode, DateTime? startedAt, DateTime? finishedAt) =>

@@ -21,15 +21,29 @@ internal static class SandboxRenderer
     public const string StdinVolume = "stdin";
     public const string TmpVolume = "tmp";
     public const string OutputVolume = "output";
+    public const string InitVolume = "init";
     public const string CodeDirectory = "/code";
     public const string StdinDirectory = "/codeexec/in";
     public const string OutputDirectory = "/codeexec/out";
+    public const string InitDirectory = "/codeexec/bin";
+
+    /// <summary>Where the code container finds codeexec-init, which the collector copies there from the operator image.</summary>
+    public const string InitPath = InitDirectory + "/" + InitFileName;
+
+    /// <summary>The file name of codeexec-init, next to the operator binary in its image and in the shared volume.</summary>
+    public const string InitFileName = "codeexec-init";
+
+    /// <summary>Size of the in-memory volume that carries codeexec-init (a static binary of about 1 MiB).</summary>
+    public const string InitVolumeSize = "8Mi";
     public const string CodeKey = "code";
     public const string StdinKey = "stdin";
     public const string FileKeyPrefix = "file.";
 
-    /// <summary>Exit code of the wrapper when it cannot set up the sandbox's limits (the program did not run).</summary>
+    /// <summary>Exit code of codeexec-init when it cannot set up the sandbox's limits or streams (the program did not run).</summary>
     public const int WrapperFailureExitCode = 125;
+
+    /// <summary>Exit code of codeexec-init when it stopped the program at <c>limits.timeoutSeconds</c>.</summary>
+    public const int TimeoutExitCode = 124;
 
     /// <summary>Mode of the code files: read-only for everyone (0444).</summary>
     public const int ReadOnlyFileMode = 292;
@@ -165,7 +179,7 @@ internal static class SandboxRenderer
             {
                 RuntimeClassName = string.IsNullOrEmpty(runtime.RuntimeClassName) ? options.DefaultRuntimeClassName : runtime.RuntimeClassName,
                 RestartPolicy = "Never",
-                ActiveDeadlineSeconds = limits.TimeoutSeconds,
+                ActiveDeadlineSeconds = BackstopDeadlineSeconds(limits, options),
                 TerminationGracePeriodSeconds = options.TerminationGracePeriodSeconds,
                 AutomountServiceAccountToken = false,
                 EnableServiceLinks = false,
@@ -234,6 +248,7 @@ internal static class SandboxRenderer
 
         volumes.Add(new V1Volume { Name = TmpVolume, EmptyDir = new V1EmptyDirVolumeSource { Medium = "Memory", SizeLimit = Copy(request.Limits.TmpSize) } });
         volumes.Add(new V1Volume { Name = OutputVolume, EmptyDir = new V1EmptyDirVolumeSource { Medium = "Memory", SizeLimit = new ResourceQuantity(options.OutputBufferSize) } });
+        volumes.Add(new V1Volume { Name = InitVolume, EmptyDir = new V1EmptyDirVolumeSource { Medium = "Memory", SizeLimit = new ResourceQuantity(InitVolumeSize) } });
         return volumes;
     }
 
@@ -246,17 +261,22 @@ internal static class SandboxRenderer
     {
         var runtime = request.Runtime.Spec;
         var limits = request.Limits;
-        var command = new List<string> { "/bin/sh", "-c", WrapperScript(limits, hasStdin, options), "codeexec" };
+        var userEnv = (request.Execution.Spec.Env ?? [])
+            .Where(e => !Admission.ReservedEnvNames.Contains(e.Name) && !e.Name.StartsWith(Admission.ReservedEnvPrefix, StringComparison.OrdinalIgnoreCase))
+            .Select(e => new V1EnvVar { Name = e.Name, Value = e.Value ?? "" })
+            .ToList();
+        var command = InitCommand(limits, hasStdin, options, userEnv);
         command.AddRange(runtime.Command);
         command.Add(CodeDirectory + "/" + runtime.FileName);
         command.AddRange(request.Execution.Spec.Args ?? []);
 
-        var env = (request.Execution.Spec.Env ?? [])
-            .Where(e => !Admission.ReservedEnvNames.Contains(e.Name) && !e.Name.StartsWith(Admission.ReservedEnvPrefix, StringComparison.OrdinalIgnoreCase))
-            .Select(e => new V1EnvVar { Name = e.Name, Value = e.Value ?? "" })
-            .ToList();
-        env.Add(new V1EnvVar { Name = "HOME", Value = "/tmp" });
-        env.Add(new V1EnvVar { Name = "TMPDIR", Value = "/tmp" });
+        // Only operator values: the user's variables are arguments of codeexec-init, which sets them in the program's
+        // environment after the rlimits (nothing of the tenant's reaches a process before its limits are in place).
+        var env = new List<V1EnvVar>
+        {
+            new() { Name = "HOME", Value = "/tmp" },
+            new() { Name = "TMPDIR", Value = "/tmp" },
+        };
         if (proxy is not null)
         {
             var url = "http://127.0.0.1:" + proxy.Port.ToString(CultureInfo.InvariantCulture);
@@ -274,6 +294,7 @@ internal static class SandboxRenderer
 
         mounts.Add(new V1VolumeMount { Name = TmpVolume, MountPath = "/tmp" });
         mounts.Add(new V1VolumeMount { Name = OutputVolume, MountPath = OutputDirectory });
+        mounts.Add(new V1VolumeMount { Name = InitVolume, MountPath = InitDirectory, ReadOnlyProperty = true });
 
         return new V1Container
         {
@@ -293,23 +314,69 @@ internal static class SandboxRenderer
     public const int CollectorStartTimeoutSeconds = 60;
 
     /// <summary>
-    /// The shell wrapper run as <c>/bin/sh -c</c>: sends stdin/stdout/stderr to the files, sets the file size and process
-    /// rlimits (hard and soft), then execs the interpreter. It holds only integers the operator computed: user input
-    /// reaches the program as positional arguments, never as shell text.
+    /// The Pod's <c>activeDeadlineSeconds</c>: only a backstop. The kubelet counts it from when it accepts the Pod,
+    /// before the image pull, so it is <c>timeoutSeconds</c> (which codeexec-init counts from the program's start)
+    /// plus the operator's start deadline plus the grace period. The code cannot change it.
     /// </summary>
-    public static string WrapperScript(EffectiveLimits limits, bool hasStdin, SandboxOptions options)
+    public static long BackstopDeadlineSeconds(EffectiveLimits limits, SandboxOptions options)
     {
         ArgumentNullException.ThrowIfNull(limits);
         ArgumentNullException.ThrowIfNull(options);
-        var fileBytes = Math.Max(Quantities.ToInt64Ceiling(limits.TmpSize), Quantities.ToInt64Ceiling(new ResourceQuantity(options.OutputBufferSize)));
-        var blocks = ((fileBytes + 511) / 512).ToString(CultureInfo.InvariantCulture);
-        var processes = limits.Processes.ToString(CultureInfo.InvariantCulture);
-        var failed = WrapperFailureExitCode.ToString(CultureInfo.InvariantCulture);
-        var stdin = hasStdin ? StdinDirectory + "/" + StdinKey : "/dev/null";
-        return $"exec <{stdin} >{OutputDirectory}/stdout 2>{OutputDirectory}/stderr || exit {failed}\n"
-            + $"ulimit -f {blocks} || {{ echo 'codeexec: cannot set the file size limit' >&2; exit {failed}; }}\n"
-            + $"ulimit -u {processes} 2>/dev/null || ulimit -p {processes} || {{ echo 'codeexec: cannot set the process limit' >&2; exit {failed}; }}\n"
-            + "exec \"$@\"\n";
+        return limits.TimeoutSeconds + (long)Math.Ceiling(options.StartDeadline.TotalSeconds) + options.TerminationGracePeriodSeconds;
+    }
+
+    /// <summary>
+    /// The grace codeexec-init gives the program between SIGTERM and SIGKILL: one second less than the kubelet's, so the
+    /// init has ended the tree and exited with its own status before the kubelet kills the container.
+    /// </summary>
+    public static long InitGraceSeconds(SandboxOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Math.Max(1, options.TerminationGracePeriodSeconds - 1);
+    }
+
+    /// <summary>
+    /// The file size rlimit of the program: the larger of tmpSize and the output buffer (the volumes' own size limits
+    /// stop writes earlier; the rlimit also stops a sparse file beyond them).
+    /// </summary>
+    public static long FileSizeLimitBytes(EffectiveLimits limits, SandboxOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        ArgumentNullException.ThrowIfNull(options);
+        return Math.Max(Quantities.ToInt64Ceiling(limits.TmpSize), Quantities.ToInt64Ceiling(new ResourceQuantity(options.OutputBufferSize)));
+    }
+
+    /// <summary>
+    /// The start of the code container's command: codeexec-init (copied from the operator image by the collector) with
+    /// the streams, the rlimits, the timeout and the user's variables, then <c>--</c>; the interpreter, the file and the
+    /// user's arguments follow as the program's argv. No shell: the runtime image needs none, and nothing the user
+    /// gives is ever parsed as shell text. codeexec-init is PID 1 of the container: it reaps zombies, passes SIGTERM
+    /// on to the whole tree and exits with the program's status (src/CodeExec.Init/README.md).
+    /// </summary>
+    public static List<string> InitCommand(EffectiveLimits limits, bool hasStdin, SandboxOptions options, IReadOnlyList<V1EnvVar> userEnv)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(userEnv);
+        var command = new List<string>
+        {
+            InitPath,
+            "--stdin", hasStdin ? StdinDirectory + "/" + StdinKey : "/dev/null",
+            "--stdout", OutputDirectory + "/stdout",
+            "--stderr", OutputDirectory + "/stderr",
+            "--nproc", limits.Processes.ToString(CultureInfo.InvariantCulture),
+            "--fsize", FileSizeLimitBytes(limits, options).ToString(CultureInfo.InvariantCulture),
+            "--timeout", limits.TimeoutSeconds.ToString(CultureInfo.InvariantCulture),
+            "--grace", InitGraceSeconds(options).ToString(CultureInfo.InvariantCulture),
+        };
+        foreach (var variable in userEnv)
+        {
+            command.Add("--env");
+            command.Add(variable.Name + "=" + variable.Value);
+        }
+
+        command.Add("--");
+        return command;
     }
 
     private static V1Container Collector(EffectiveLimits limits, SandboxOptions options) => new()
@@ -318,7 +385,7 @@ internal static class SandboxRenderer
         Image = options.CollectorImage,
         ImagePullPolicy = options.CollectorImagePullPolicy,
         Command = [.. options.EffectiveCollectorCommand],
-        Args = ["--dir", OutputDirectory, "--limit-bytes", limits.OutputBytes.ToString(CultureInfo.InvariantCulture)],
+        Args = ["--dir", OutputDirectory, "--limit-bytes", limits.OutputBytes.ToString(CultureInfo.InvariantCulture), Commands.CollectCommand.InstallInitFlag, InitPath],
         RestartPolicy = "Always",
         Env =
         [
@@ -337,7 +404,12 @@ internal static class SandboxRenderer
             FailureThreshold = CollectorStartTimeoutSeconds,
         },
         // Writable only so the collector can create its ready marker (CollectCommand.ReadyFileName); it reads the streams.
-        VolumeMounts = [new V1VolumeMount { Name = OutputVolume, MountPath = OutputDirectory }],
+        // The init volume: the collector copies codeexec-init from the operator image into it before it is ready.
+        VolumeMounts =
+        [
+            new V1VolumeMount { Name = OutputVolume, MountPath = OutputDirectory },
+            new V1VolumeMount { Name = InitVolume, MountPath = InitDirectory },
+        ],
     };
 
     private static V1Container EgressProxy(SandboxRequest request, EgressProxyOptions proxy) => new()

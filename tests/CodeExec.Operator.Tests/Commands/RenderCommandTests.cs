@@ -87,7 +87,8 @@ public sealed class RenderCommandTests : IDisposable
 
         var pod = (V1Pod)documents[2];
         Assert.Equal("200Mi", pod.Spec.Containers[0].Resources.Limits["memory"].ToString());
-        Assert.Equal(20, pod.Spec.ActiveDeadlineSeconds);
+        Assert.Equal(20 + 300 + 5, pod.Spec.ActiveDeadlineSeconds); // the backstop: timeout + start deadline + grace
+        Assert.Equal("20", pod.Spec.Containers[0].Command[pod.Spec.Containers[0].Command.IndexOf("--timeout") + 1]);
         Assert.Equal("print(\"hello\")\n", ((V1ConfigMap)documents[1]).Data["code"]);
     }
 

@@ -350,4 +350,26 @@ public sealed class CollectCommandTests : IDisposable
         Assert.Equal("", stdout);
         Assert.StartsWith("collect: ", stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_huge_sparse_file_costs_only_its_head_and_tail()
+    {
+        var path = Path.Combine(_dir, "stdout");
+        using (var file = File.Create(path))
+        {
+            file.Write("head"u8);
+            file.SetLength(1L << 30);
+            file.Seek(-4, SeekOrigin.End);
+            file.Write("tail"u8);
+        }
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var captured = CollectCommand.Capture(path, 1024);
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"took {watch.Elapsed}");
+        Assert.Equal((CaptureState.Ok, 1L << 30), (captured.State, captured.TotalBytes));
+        Assert.Equal("head"u8.ToArray(), captured.Head[..4]);
+        Assert.Equal("tail"u8.ToArray(), captured.Tail[^4..]);
+        Assert.Equal((512, 512), (captured.Head.Length, captured.Tail.Length));
+    }
 }

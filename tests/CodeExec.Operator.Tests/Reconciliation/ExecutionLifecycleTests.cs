@@ -87,7 +87,8 @@ public sealed class ExecutionLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task Code_that_runs_past_its_timeout_is_stopped_and_timed_out_keeping_its_output()
     {
-        _cluster.ScriptSandbox("forever", new ScriptedContainer { RunsUntilStopped = true }, "tick\ntick\n");
+        // What codeexec-init does at the timeout: the container ends 124 once the timeout has run out since its start.
+        _cluster.ScriptSandbox("forever", new ScriptedContainer { ExitCode = 124, Duration = TimeSpan.FromSeconds(1) }, "tick\ntick\n");
         await _cluster.CreateExecutionAsync("forever", spec => spec.Limits = new ExecutionLimits { TimeoutSeconds = 1 });
 
         var status = (await _cluster.WaitForFinalAsync("forever")).Status!;

@@ -46,6 +46,47 @@ public sealed class FinalStatusBuilderTests
     }
 
     [Fact]
+    public void Output_that_fills_the_output_buffer_ends_Failed_OutputLimitExceeded_naming_the_limit()
+    {
+        var run = Run with { OutputBufferBytes = 16 * 1024 * 1024 };
+        var outcome = new PodObservation(PodProgress.Finished, ExecutionPhase.Failed, ExecutionReason.Error, "the code exited with code 1", 1, Started, Finished);
+        var output = new CollectedOutput(new StreamOutput("x", "utf-8", true, 16 * 1024 * 1024 - 8192, null), new StreamOutput("Traceback", "utf-8", false, 9, null));
+
+        var status = FinalStatusBuilder.Final(TestObjects.Execution(), outcome, output, null, run, Clock());
+
+        Assert.Equal((ExecutionPhase.Failed, ExecutionReason.OutputLimitExceeded, 1), (status.Phase, status.Reason, status.ExitCode));
+        Assert.StartsWith("the code wrote more output than the output buffer holds (16Mi for stdout and stderr together, Sandbox:OutputBufferSize) and its further writes failed; it exited with code 1",
+            status.Message, StringComparison.Ordinal);
+        Assert.Equal(16 * 1024 * 1024 - 8192, status.StdoutBytes);
+    }
+
+    [Fact]
+    public void A_program_that_ignored_its_failed_writes_and_exited_0_still_reads_OutputLimitExceeded()
+    {
+        var run = Run with { OutputBufferBytes = 1024 * 1024 };
+        var outcome = new PodObservation(PodProgress.Finished, ExecutionPhase.Succeeded, ExecutionReason.Completed, "the code exited with code 0", 0, Started, Finished);
+        var output = new CollectedOutput(new StreamOutput("x", "utf-8", true, 600_000, null), new StreamOutput("y", "utf-8", true, 448_576, null));
+
+        var outcomeWithLimit = FinalStatusBuilder.WithOutputLimit(outcome, output, run);
+
+        Assert.Equal((ExecutionPhase.Failed, ExecutionReason.OutputLimitExceeded), (outcomeWithLimit.Phase, outcomeWithLimit.Reason));
+    }
+
+    [Fact]
+    public void Output_below_the_buffer_or_a_timeout_keeps_its_outcome()
+    {
+        var run = Run with { OutputBufferBytes = 1024 * 1024 };
+        var small = new CollectedOutput(new StreamOutput("x", "utf-8", true, 500_000, null), new StreamOutput("", "utf-8", false, 0, null));
+        var full = new CollectedOutput(new StreamOutput("x", "utf-8", true, 1024 * 1024, null), new StreamOutput("", "utf-8", false, 0, null));
+        var error = new PodObservation(PodProgress.Finished, ExecutionPhase.Failed, ExecutionReason.Error, "the code exited with code 1", 1, Started, Finished);
+        var timedOut = new PodObservation(PodProgress.Finished, ExecutionPhase.TimedOut, ExecutionReason.DeadlineExceeded, "timeout", 124, Started, Finished);
+
+        Assert.Same(error, FinalStatusBuilder.WithOutputLimit(error, small, run));
+        Assert.Same(timedOut, FinalStatusBuilder.WithOutputLimit(timedOut, full, run));
+        Assert.Same(error, FinalStatusBuilder.WithOutputLimit(error, full, Run)); // buffer unknown
+    }
+
+    [Fact]
     public void Existing_condition_keeps_its_transition_time_when_its_status_is_unchanged()
     {
         var execution = TestObjects.Execution();
@@ -138,7 +179,7 @@ public sealed class FinalStatusBuilderTests
         var execution = TestObjects.Execution();
         execution.Status = FinalStatusBuilder.InProgress(execution, ExecutionPhase.Pending, null, "created", run, null, TimeProvider.System);
 
-        Assert.Equal(run, SandboxRun.FromStatus(execution, options));
+        Assert.Equal(run with { OutputBufferBytes = 16 * 1024 * 1024 }, SandboxRun.FromStatus(execution, options)); // the buffer is the configured one
         Assert.Equal(OutputRecord.MaxRecordBytes(65536), SandboxRun.FromStatus(execution, options).LogLimitBytes);
 
         execution.Status.OutputBytes = int.MaxValue;

@@ -29,9 +29,9 @@ public sealed class PodOutcomeTests
         return pod;
     }
 
-    private static V1ContainerState Terminated(int exitCode, string reason = "Completed") => new()
+    private static V1ContainerState Terminated(int exitCode, string reason = "Completed", DateTime? finished = null) => new()
     {
-        Terminated = new V1ContainerStateTerminated { ExitCode = exitCode, Reason = reason, StartedAt = Started, FinishedAt = Finished },
+        Terminated = new V1ContainerStateTerminated { ExitCode = exitCode, Reason = reason, StartedAt = Started, FinishedAt = finished ?? Finished },
     };
 
     [Fact]
@@ -77,8 +77,45 @@ public sealed class PodOutcomeTests
         var outcome = PodOutcome.Observe(pod, Now, StartDeadline);
 
         Assert.Equal((PodProgress.Finished, ExecutionPhase.TimedOut, ExecutionReason.DeadlineExceeded), (outcome.Progress, outcome.Phase, outcome.Reason));
-        Assert.Equal("the code did not finish within 60s and was stopped", outcome.Message);
+        Assert.Equal("the sandbox Pod ran past its backstop deadline of 365s (timeout, start deadline and grace period) and was stopped", outcome.Message);
         Assert.Equal(Started, outcome.StartedAt);
+    }
+
+    [Fact]
+    public void Exit_124_after_the_whole_timeout_by_the_kubelets_clock_is_TimedOut()
+    {
+        // codeexec-init stopped the code at --timeout 60 (the built-in default); the kubelet saw the container run 60 s.
+        var outcome = PodOutcome.Observe(Pod("Failed", Terminated(124, "Error", Started.AddSeconds(60))), Now, StartDeadline);
+
+        Assert.Equal((ExecutionPhase.TimedOut, ExecutionReason.DeadlineExceeded, 124), (outcome.Phase, outcome.Reason, outcome.ExitCode));
+        Assert.Equal("the code did not finish within its timeout of 60s (counted from its start) and was stopped", outcome.Message);
+    }
+
+    [Fact]
+    public void Exit_124_within_the_timestamps_one_second_resolution_of_the_timeout_is_TimedOut()
+    {
+        var outcome = PodOutcome.Observe(Pod("Failed", Terminated(124, "Error", Started.AddSeconds(59))), Now, StartDeadline);
+
+        Assert.Equal(ExecutionPhase.TimedOut, outcome.Phase);
+    }
+
+    [Fact]
+    public void Exit_124_of_a_program_that_did_not_run_for_its_timeout_is_its_own_Error_not_a_timeout()
+    {
+        // The code can exit 124 itself, but not make the kubelet's timestamps span its timeout.
+        var outcome = PodOutcome.Observe(Pod("Failed", Terminated(124, "Error", Started.AddSeconds(10))), Now, StartDeadline);
+
+        Assert.Equal((ExecutionPhase.Failed, ExecutionReason.Error, 124), (outcome.Phase, outcome.Reason, outcome.ExitCode));
+        Assert.Contains("did not run for its whole timeout", outcome.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_program_killed_by_SIGKILL_is_an_Error_137_not_a_success()
+    {
+        var outcome = PodOutcome.Observe(Pod("Failed", Terminated(137, "Error")), Now, StartDeadline);
+
+        Assert.Equal((ExecutionPhase.Failed, ExecutionReason.Error, 137), (outcome.Phase, outcome.Reason, outcome.ExitCode));
+        Assert.Contains("SIGKILL", outcome.Message, StringComparison.Ordinal);
     }
 
     [Fact]

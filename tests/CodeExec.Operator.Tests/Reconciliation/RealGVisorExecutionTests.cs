@@ -45,7 +45,8 @@ public sealed class RealGVisorExecutionTests : RealProcessExecutionTests
         {
             var copy = Path.Combine(Path.GetTempPath(), "codeexec-operator-build-" + Environment.ProcessId);
             Directory.CreateDirectory(copy);
-            foreach (var file in Directory.EnumerateFiles(AppContext.BaseDirectory).Where(f => f.EndsWith(".dll", StringComparison.Ordinal) || f.EndsWith(".json", StringComparison.Ordinal)))
+            foreach (var file in Directory.EnumerateFiles(AppContext.BaseDirectory).Where(f => f.EndsWith(".dll", StringComparison.Ordinal)
+                || f.EndsWith(".json", StringComparison.Ordinal) || Path.GetFileName(f) == CodeExec.Operator.Sandbox.SandboxRenderer.InitFileName))
             {
                 File.Copy(file, Path.Combine(copy, Path.GetFileName(file)), overwrite: true);
             }

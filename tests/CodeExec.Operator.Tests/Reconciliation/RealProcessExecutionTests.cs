@@ -1,5 +1,6 @@
 using System.Text;
 using CodeExec.Api;
+using CodeExec.Operator.Reconciliation;
 using CodeExec.Operator.Tests.Harness;
 using CodeExec.Testing.Kubelet;
 using Xunit;
@@ -82,6 +83,83 @@ public class RealProcessExecutionTests : IAsyncLifetime
         Assert.Equal(expectedBytes, status.StdoutBytes);
         Assert.StartsWith("row 0\n", status.Stdout, StringComparison.Ordinal);
         Assert.EndsWith("row 19999\n", status.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Zombies_are_reaped_so_a_hundred_short_background_commands_fit_in_sixteen_processes()
+    {
+        // Without an init the orphaned sleeps would stay zombies of the program (PID 1) and count against the limit.
+        // (Process mode runs as the test's user; the limit binds only when that is not root: see CodeExecInitTests.)
+        await _cluster.CreateExecutionAsync("real-zombies", spec => spec.Limits = new ExecutionLimits { Processes = 16 }, code: """
+            import subprocess
+            for i in range(100):
+                subprocess.run(["sh", "-c", "sleep 0 &"], check=True)
+            print("ran", i + 1)
+            """);
+
+        var status = (await _cluster.WaitForFinalAsync("real-zombies", TimeSpan.FromSeconds(120))).Status!;
+
+        Assert.True(status.Phase == ExecutionPhase.Succeeded, status.Message + " / " + status.Stderr);
+        Assert.Equal("ran 100\n", status.Stdout);
+    }
+
+    [Fact]
+    public async Task A_program_that_sends_itself_SIGKILL_ends_137_and_keeps_what_it_printed()
+    {
+        await _cluster.CreateExecutionAsync("real-sigkill", code: """
+            import os, signal
+            print("before", flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+            """);
+
+        var status = (await _cluster.WaitForFinalAsync("real-sigkill", TimeSpan.FromSeconds(90))).Status!;
+
+        Assert.Equal((ExecutionPhase.Failed, ExecutionReason.Error, 137), (status.Phase, status.Reason, status.ExitCode));
+        Assert.Contains("SIGKILL", status.Message, StringComparison.Ordinal);
+        Assert.Equal("before\n", status.Stdout);
+    }
+
+    [Fact]
+    public async Task The_timeout_counts_from_the_codes_start_and_ends_it_TimedOut_with_its_output()
+    {
+        await _cluster.CreateExecutionAsync("real-timeout", spec => spec.Limits = new ExecutionLimits { TimeoutSeconds = 8 }, code: """
+            import signal, time
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # codeexec-init follows with SIGKILL after its grace
+            print("started", flush=True)
+            time.sleep(60)
+            """);
+
+        var execution = await _cluster.WaitForFinalAsync("real-timeout", TimeSpan.FromSeconds(120));
+        var status = execution.Status!;
+
+        Assert.Equal((ExecutionPhase.TimedOut, ExecutionReason.DeadlineExceeded, 124), (status.Phase, status.Reason, status.ExitCode));
+        Assert.Contains("timeout of 8s (counted from its start)", status.Message, StringComparison.Ordinal);
+        Assert.Equal("started\n", status.Stdout);
+        Assert.InRange(status.DurationMs!.Value, 7000, 60_000);
+        var pod = await _cluster.GetPodAsync(status.PodName!);
+        Assert.True(pod is null || pod.Spec.ActiveDeadlineSeconds > 8, "activeDeadlineSeconds is only the backstop");
+    }
+
+    [Fact]
+    public async Task Output_over_the_output_buffer_ends_OutputLimitExceeded_with_head_and_tail_kept()
+    {
+        // 20 MiB in 1 MiB writes against the 16Mi buffer: in gVisor mode the volume fills (ENOSPC, Python exits 1);
+        // in process mode the volume is a host folder and the writes succeed, and the sizes alone tell the story.
+        await _cluster.CreateExecutionAsync("real-outflood", spec => spec.Limits = new ExecutionLimits { OutputBytes = 1024 }, code: """
+            import sys
+            print("first", flush=True)
+            for i in range(20):
+                sys.stdout.buffer.write(b"x" * (1 << 20))
+                sys.stdout.flush()
+            """);
+
+        var status = (await _cluster.WaitForFinalAsync("real-outflood", TimeSpan.FromSeconds(180))).Status!;
+
+        Assert.Equal((ExecutionPhase.Failed, ExecutionReason.OutputLimitExceeded), (status.Phase, status.Reason));
+        Assert.StartsWith("the code wrote more output than the output buffer holds (16Mi for stdout and stderr together", status.Message, StringComparison.Ordinal);
+        Assert.StartsWith("first\n", status.Stdout, StringComparison.Ordinal);
+        Assert.True(status.StdoutTruncated);
+        Assert.InRange(status.StdoutBytes!.Value, (16 * 1024 * 1024) - FinalStatusBuilder.OutputBufferSlackBytes, 21 * 1024 * 1024);
     }
 
     /// <summary>The pod runner of the kubelet mode under test.</summary>

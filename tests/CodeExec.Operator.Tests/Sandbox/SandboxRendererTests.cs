@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using CodeExec.Api;
 using CodeExec.Operator.Sandbox;
@@ -26,7 +27,8 @@ public sealed class SandboxRendererTests
 
         Assert.Equal("gvisor", spec.RuntimeClassName);
         Assert.Equal("Never", spec.RestartPolicy);
-        Assert.Equal(EffectiveLimitsTimeout, spec.ActiveDeadlineSeconds);
+        // A backstop only: the timeout (codeexec-init's, from the code's start) + the 5-minute start deadline + the grace period.
+        Assert.Equal(EffectiveLimitsTimeout + 300 + 5, spec.ActiveDeadlineSeconds);
         Assert.False(spec.AutomountServiceAccountToken);
         Assert.False(spec.EnableServiceLinks);
         Assert.False(spec.HostNetwork);
@@ -105,31 +107,29 @@ public sealed class SandboxRendererTests
     }
 
     [Fact]
-    public void Code_container_command_is_the_fixed_wrapper_then_interpreter_file_and_args_as_positional_parameters()
+    public void Code_container_command_is_codeexec_init_with_fixed_options_then_interpreter_file_and_args_as_argv()
     {
         var execution = TestObjects.Execution();
         execution.Spec.Args = ["--flag", "$(rm -rf /)", "'; echo pwned"];
         var command = Code(RenderPod(execution)).Command;
 
-        Assert.Equal("/bin/sh", command[0]);
-        Assert.Equal("-c", command[1]);
-        Assert.Equal(["codeexec", "python3", "-I", "/code/main.py", "--flag", "$(rm -rf /)", "'; echo pwned"], command.Skip(3));
-        var wrapper = command[2];
-        Assert.DoesNotContain("pwned", wrapper, StringComparison.Ordinal);
-        Assert.StartsWith("exec </dev/null >/codeexec/out/stdout 2>/codeexec/out/stderr", wrapper, StringComparison.Ordinal);
-        Assert.Contains("ulimit -u 64 ", wrapper, StringComparison.Ordinal);
-        Assert.Contains("ulimit -f 131072 ", wrapper, StringComparison.Ordinal); // 64Mi tmp over 16Mi buffer, in 512-byte blocks
-        Assert.EndsWith("exec \"$@\"\n", wrapper, StringComparison.Ordinal);
+        var separator = command.IndexOf("--");
+        Assert.Equal(
+            ["/codeexec/bin/codeexec-init", "--stdin", "/dev/null", "--stdout", "/codeexec/out/stdout", "--stderr", "/codeexec/out/stderr",
+                "--nproc", "64", "--fsize", "67108864", "--timeout", EffectiveLimitsTimeout.ToString(CultureInfo.InvariantCulture), "--grace", "4"],
+            command.Take(separator)); // fsize: 64Mi tmp over the 16Mi buffer; grace: one second under the kubelet's 5
+        Assert.Equal(["python3", "-I", "/code/main.py", "--flag", "$(rm -rf /)", "'; echo pwned"], command.Skip(separator + 1));
+        Assert.DoesNotContain(command, part => part is "/bin/sh" or "sh");
     }
 
     [Fact]
-    public void Wrapper_reads_stdin_from_the_mounted_file_when_stdin_is_set()
+    public void Init_reads_stdin_from_the_mounted_file_when_stdin_is_set()
     {
         var execution = TestObjects.Execution();
         execution.Spec.Stdin = "42\n";
         var pod = RenderPod(execution);
 
-        Assert.StartsWith("exec </codeexec/in/stdin ", Code(pod).Command[2], StringComparison.Ordinal);
+        Assert.Equal(["--stdin", "/codeexec/in/stdin"], Code(pod).Command.Skip(1).Take(2));
         var stdin = Assert.Single(pod.Spec.Volumes, v => v.Name == "stdin");
         Assert.Equal("hello-0b6c3e9e-code", stdin.ConfigMap.Name);
         Assert.Equal(("stdin", "stdin"), (Assert.Single(stdin.ConfigMap.Items).Key, stdin.ConfigMap.Items[0].Path));
@@ -139,21 +139,23 @@ public sealed class SandboxRendererTests
     }
 
     [Fact]
-    public void Env_is_the_user_values_plus_operator_values_that_cannot_be_overridden()
+    public void User_env_reaches_only_codeexec_init_arguments_and_the_container_env_is_the_operator_values()
     {
         var execution = TestObjects.Execution();
-        execution.Spec.Env = [new EnvVar { Name = "GREETING", Value = "hi" }, new EnvVar { Name = "EMPTY" }];
+        execution.Spec.Env = [new EnvVar { Name = "GREETING", Value = "hi" }, new EnvVar { Name = "EMPTY" }, new EnvVar { Name = "LD_PRELOAD", Value = "/tmp/x.so" }];
         var request = TestObjects.Request(execution);
         // Admission refuses reserved names; the renderer drops them too, should one get past it.
         request.Execution.Spec.Env!.Add(new EnvVar { Name = "HOME", Value = "/etc" });
         request.Execution.Spec.Env.Add(new EnvVar { Name = "CODEEXEC_X", Value = "1" });
 
-        var env = Code(SandboxRenderer.Pod(request, Options)).Env;
+        var code = Code(SandboxRenderer.Pod(request, Options));
 
-        Assert.Equal(
-            [("GREETING", "hi"), ("EMPTY", ""), ("HOME", "/tmp"), ("TMPDIR", "/tmp")],
-            env.Select(e => (e.Name, e.Value)));
-        Assert.All(env, e => Assert.Null(e.ValueFrom));
+        // Finding 12: nothing of the tenant's is in the environment codeexec-init starts with; it sets these in the
+        // program's environment after the rlimits.
+        Assert.Equal([("HOME", "/tmp"), ("TMPDIR", "/tmp")], code.Env.Select(e => (e.Name, e.Value)));
+        var separator = code.Command.IndexOf("--");
+        var envArgs = code.Command.Take(separator).Select((part, i) => (part, i)).Where(p => p.part == "--env").Select(p => code.Command[p.i + 1]);
+        Assert.Equal(["GREETING=hi", "EMPTY=", "LD_PRELOAD=/tmp/x.so"], envArgs);
     }
 
     [Fact]
@@ -164,17 +166,18 @@ public sealed class SandboxRendererTests
         execution.Spec.Limits = new ExecutionLimits { TmpSize = new ResourceQuantity("32Mi") };
         var pod = RenderPod(execution);
 
-        Assert.Equal(["code", "tmp", "output"], pod.Spec.Volumes.Select(v => v.Name));
+        Assert.Equal(["code", "tmp", "output", "init"], pod.Spec.Volumes.Select(v => v.Name));
         var code = pod.Spec.Volumes[0].ConfigMap;
         Assert.Equal("hello-0b6c3e9e-code", code.Name);
         Assert.Equal(292, code.DefaultMode);
         Assert.Equal([("code", "main.py"), ("file.data.csv", "data.csv")], code.Items.Select(i => (i.Key, i.Path)));
         Assert.Equal(("Memory", "32Mi"), (pod.Spec.Volumes[1].EmptyDir.Medium, pod.Spec.Volumes[1].EmptyDir.SizeLimit.ToString()));
         Assert.Equal(("Memory", "16Mi"), (pod.Spec.Volumes[2].EmptyDir.Medium, pod.Spec.Volumes[2].EmptyDir.SizeLimit.ToString()));
+        Assert.Equal(("Memory", "8Mi"), (pod.Spec.Volumes[3].EmptyDir.Medium, pod.Spec.Volumes[3].EmptyDir.SizeLimit.ToString()));
         Assert.All(pod.Spec.Volumes, v => Assert.Null(v.HostPath));
 
         Assert.Equal(
-            [("code", "/code", true), ("tmp", "/tmp", false), ("output", "/codeexec/out", false)],
+            [("code", "/code", true), ("tmp", "/tmp", false), ("output", "/codeexec/out", false), ("init", "/codeexec/bin", true)],
             Code(pod).VolumeMounts.Select(m => (m.Name, m.MountPath, m.ReadOnlyProperty ?? false)));
     }
 
@@ -191,12 +194,13 @@ public sealed class SandboxRendererTests
         Assert.Equal("Always", collector.RestartPolicy);
         Assert.Equal("op:1", collector.Image);
         Assert.Equal(["dotnet", "/src/codeexec-operator.dll", "collect"], collector.Command);
-        Assert.Equal(["--dir", "/codeexec/out", "--limit-bytes", "2048"], collector.Args);
+        Assert.Equal(["--dir", "/codeexec/out", "--limit-bytes", "2048", "--install-init", "/codeexec/bin/codeexec-init"], collector.Args);
         Assert.Equal(65533, collector.SecurityContext.RunAsUser);
         Assert.NotEqual(pod.Spec.SecurityContext.RunAsUser, collector.SecurityContext.RunAsUser);
-        var mount = Assert.Single(collector.VolumeMounts);
-        // Writable for the ready marker only; the code cannot reach the collector's other files (it has none).
-        Assert.Equal(("output", "/codeexec/out", false), (mount.Name, mount.MountPath, mount.ReadOnlyProperty ?? false));
+        // Output: writable for the ready marker only. Init: the collector copies codeexec-init there; the code mounts it read-only.
+        Assert.Equal(
+            [("output", "/codeexec/out", false), ("init", "/codeexec/bin", false)],
+            collector.VolumeMounts.Select(m => (m.Name, m.MountPath, m.ReadOnlyProperty ?? false)));
         Assert.Equal("100m", collector.Resources.Limits["cpu"].ToString());
 
         // The code starts only once the collector can be stopped safely (its SIGTERM handler is in place).

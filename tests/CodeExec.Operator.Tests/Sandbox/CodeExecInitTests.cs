@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using CodeExec.Operator.Sandbox;
+using Xunit;
+
+namespace CodeExec.Operator.Tests.Sandbox;
+
+/// <summary>
+/// Runs this build's codeexec-init (src/CodeExec.Init, copied beside the operator) on the host, its files in a
+/// temporary folder. The process-count tests run it as user nobody (with setpriv) when the tests run as root, since
+/// RLIMIT_NPROC does not hold for root.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class CodeExecInitTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("codeexec-init-").FullName;
+
+    public CodeExecInitTests()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Skip("codeexec-init is a Linux program");
+        }
+
+        File.SetUnixFileMode(_dir, (UnixFileMode)0b111_111_111);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    internal static string InitBinary => Path.Combine(AppContext.BaseDirectory, SandboxRenderer.InitFileName);
+
+    private string Stdout => File.ReadAllText(Path.Combine(_dir, "stdout"));
+
+    private string Stderr => File.ReadAllText(Path.Combine(_dir, "stderr"));
+
+    private Process Start(IReadOnlyList<string> options, IReadOnlyList<string> program, bool asNobody = false)
+    {
+        if (!File.Exists(InitBinary))
+        {
+            Assert.Fail($"{InitBinary} is missing: the operator project builds it with the C compiler (gcc, libc6-dev)");
+        }
+
+        var start = new ProcessStartInfo(InitBinary) { RedirectStandardError = true, RedirectStandardOutput = true };
+        if (asNobody && Environment.UserName == "root")
+        {
+            start = new ProcessStartInfo("setpriv") { RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var arg in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", InitBinary })
+            {
+                start.ArgumentList.Add(arg);
+            }
+        }
+
+        foreach (var arg in new[] { "--stdout", Path.Combine(_dir, "stdout"), "--stderr", Path.Combine(_dir, "stderr") }.Concat(options).Append("--").Concat(program))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(start)!;
+    }
+
+    private async Task<(int ExitCode, string InitLog)> RunAsync(IReadOnlyList<string> options, IReadOnlyList<string> program, bool asNobody = false)
+    {
+        using var process = Start(options, program, asNobody);
+        var log = process.StandardError.ReadToEndAsync(Ct);
+        await process.WaitForExitAsync(Ct);
+        return (process.ExitCode, await log);
+    }
+
+    [Fact]
+    public async Task Output_goes_to_the_files_the_exit_code_is_kept_and_arguments_are_never_shell_text()
+    {
+        var (exit, log) = await RunAsync([], ["/bin/sh", "-c", "echo out; echo err >&2; echo \"$1\"; exit 7", "prog", "$(not run)"]);
+
+        Assert.Equal(7, exit);
+        Assert.Equal("out\n$(not run)\n", Stdout);
+        Assert.Equal("err\n", Stderr);
+        Assert.Contains("codeexec-init: the program ended with 7", log, StringComparison.Ordinal); // its own log, not the program's
+    }
+
+    [Fact]
+    public async Task Stdin_comes_from_the_given_file()
+    {
+        await File.WriteAllTextAsync(Path.Combine(_dir, "stdin"), "42\n", Ct);
+
+        var (exit, _) = await RunAsync(["--stdin", Path.Combine(_dir, "stdin")], ["/bin/cat"]);
+
+        Assert.Equal(0, exit);
+        Assert.Equal("42\n", Stdout);
+    }
+
+    [Fact]
+    public async Task Zombies_are_reaped_so_a_hundred_short_background_commands_fit_in_sixteen_processes()
+    {
+        var (exit, _) = await RunAsync(["--nproc", "16"], ["/bin/sh", "-c", "i=0; while [ $i -lt 100 ]; do sh -c 'sleep 0 &' || exit 9; i=$((i+1)); done; echo ran $i"], asNobody: true);
+
+        Assert.True(exit == 0, Stderr);
+        Assert.Equal("ran 100\n", Stdout);
+    }
+
+    [Fact]
+    public async Task The_process_limit_holds_for_the_program()
+    {
+        var (exit, _) = await RunAsync(["--nproc", "4"], ["/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 5 & done; wait"], asNobody: true);
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains("fork", Stderr, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_program_that_sends_itself_SIGKILL_ends_137()
+    {
+        var (exit, _) = await RunAsync([], ["/bin/sh", "-c", "kill -KILL $$"]);
+
+        Assert.Equal(137, exit);
+    }
+
+    [Fact]
+    public async Task At_the_timeout_the_whole_tree_gets_SIGTERM_then_SIGKILL_and_the_init_exits_124()
+    {
+        var marker = Path.Combine(_dir, "survivor");
+        var watch = Stopwatch.StartNew();
+
+        // The program ignores SIGTERM and leaves a background child that would write the marker after 4 s.
+        var (exit, log) = await RunAsync(["--timeout", "1", "--grace", "1"], ["/bin/sh", "-c", $"trap '' TERM; (sleep 4; echo alive > {marker}) & sleep 60"]);
+        watch.Stop();
+
+        Assert.Equal(SandboxRenderer.TimeoutExitCode, exit);
+        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(1.9), TimeSpan.FromSeconds(3.5));
+        Assert.Contains("timeout of 1s", log, StringComparison.Ordinal);
+        await Task.Delay(TimeSpan.FromSeconds(3.5), Ct);
+        Assert.False(File.Exists(marker), "a background process of the program survived the timeout");
+    }
+
+    [Fact]
+    public async Task SIGTERM_to_the_init_reaches_the_program_whose_status_is_the_exit_code()
+    {
+        using var process = Start(["--grace", "5"], ["/bin/sh", "-c", "trap 'echo got-term; exit 3' TERM; echo ready; while :; do sleep 0.1; done"]);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!(File.Exists(Path.Combine(_dir, "stdout")) && Stdout.Contains("ready", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50, Ct);
+        }
+
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync(Ct);
+        }
+
+        await process.WaitForExitAsync(Ct);
+        Assert.Equal(3, process.ExitCode);
+        Assert.Equal("ready\ngot-term\n", Stdout);
+    }
+
+    [Fact]
+    public async Task User_variables_are_set_for_the_program_only_after_the_limits()
+    {
+        // LD_PRELOAD of a missing library would make a dynamically linked program complain; the init is static and
+        // never sees it, the program gets it (and the process limit was already set when it started).
+        var (exit, _) = await RunAsync(["--nproc", "32", "--env", "GREETING=hi there", "--env", "EMPTY="],
+            ["/bin/sh", "-c", "echo \"$GREETING|$EMPTY|${EMPTY+set}\"; ulimit -u 2>/dev/null || ulimit -p"]);
+
+        Assert.Equal(0, exit);
+        Assert.Equal("hi there||set\n32\n", Stdout);
+    }
+
+    [Fact]
+    public async Task A_missing_program_ends_127_with_a_message_in_its_stderr()
+    {
+        var (exit, _) = await RunAsync([], ["/no/such/program"]);
+
+        Assert.Equal(127, exit);
+        Assert.Contains("cannot run /no/such/program", Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_file_size_limit_stops_a_flood_at_the_limit()
+    {
+        var (exit, _) = await RunAsync(["--fsize", "1048576"], ["/bin/sh", "-c", "head -c 3000000 /dev/zero"]);
+
+        Assert.NotEqual(0, exit);
+        Assert.Equal(1048576, new FileInfo(Path.Combine(_dir, "stdout")).Length);
+    }
+}
