@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text;
 using CodeExec.Api;
 using CodeExec.Operator.Commands;
@@ -6,6 +7,7 @@ using CodeExec.Operator.Reconciliation;
 using CodeExec.Operator.Sandbox;
 using CodeExec.Testing.RealApiServer;
 using k8s;
+using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
@@ -195,6 +197,55 @@ internal static class StatusShapes
         missingSource.Spec.CodeFrom = new CodeSource { ConfigMapKeyRef = new KeyReference { Name = "no-such-configmap", Key = "main.py" } };
         yield return new("rejected-code-source", missingSource, [RejectedCodeSource(runtime)]);
 
+        // Child creates the API server refused, each quoted by the product's ChildRefusal, and a child name taken by an
+        // object that is not this execution's: the execution ends before its Pod exists.
+        foreach (var (name, isPod, kind, code, body) in new[]
+        {
+            ("pod-rejected", true, "Pod", HttpStatusCode.Forbidden,
+                """{"kind":"Status","reason":"Forbidden","message":"pods \"x-sandbox\" is forbidden: violates PodSecurity \"restricted:latest\": seccompProfile (pod or container \"code\" must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\")"}"""),
+            ("quota-exceeded", true, "Pod", HttpStatusCode.Forbidden,
+                """{"kind":"Status","reason":"Forbidden","message":"pods \"x-sandbox\" is forbidden: exceeded quota: sandbox-quota, requested: limits.memory=2Gi, used: limits.memory=9Gi, limited: limits.memory=10Gi"}"""),
+            ("child-rejected", false, "ConfigMap", HttpStatusCode.UnprocessableEntity,
+                """{"kind":"Status","reason":"Invalid","message":"ConfigMap \"x-code\" is invalid: : Too long: must have at most 1048576 bytes"}"""),
+        })
+        {
+            var refused = Execution(name, "hello-python.yaml");
+            var sandbox = SandboxPod(refused, runtime);
+            var answer = new HttpOperationException
+            {
+                Response = new HttpResponseMessageWrapper(new HttpResponseMessage(code), body),
+            };
+            var refusal = ChildRefusal.From(isPod, kind, name + "-child", answer);
+            yield return new(name, refused, [NotStarted(sandbox, refusal.Reason, refusal.Message)]);
+        }
+
+        var conflict = Execution("name-conflict", "hello-python.yaml");
+        yield return new("name-conflict", conflict,
+        [
+            NotStarted(SandboxPod(conflict, runtime), ExecutionReason.NameConflict,
+                "NetworkPolicy name-conflict-deny-all already exists and is not this execution's (it has no controller ownerReference to this execution): nothing of it was used and no sandbox Pod was created"),
+        ]);
+
+        // The NetworkPolicy went away while the code ran: the operator deleted the Pod and says so.
+        var isolation = Execution("isolation-lost", "hello-python.yaml");
+        pod = SandboxPod(isolation, runtime);
+        yield return new("isolation-lost", isolation,
+        [
+            PodCreated(pod),
+            Running(pod),
+            IsolationLost("the NetworkPolicy isolation-lost-deny-all was deleted while the sandbox ran"),
+        ]);
+
+        // Output that fills the output buffer (stdout and stderr together): its further writes failed.
+        var overflow = Execution("output-limit-exceeded", "big-output.yaml");
+        pod = SandboxPod(overflow, runtime);
+        yield return new("output-limit-exceeded", overflow,
+        [
+            PodCreated(pod),
+            Running(pod),
+            Final(pod, Ended(Terminated(1, "Error")), new Output(Utf8(new string('o', 16 * 1024 * 1024)), Utf8("OSError: [Errno 28] No space left on device\n"))),
+        ]);
+
         // The largest status: the largest spec the CRD takes next to both streams at the maximum limits.outputBytes,
         // stdout binary (base64, 4/3 larger) and exactly at the limit, stderr multi-byte text far over it.
         var largest = Execution("maximum-size", "hello-python.yaml");
@@ -344,6 +395,19 @@ internal static class StatusShapes
         var run = SandboxRun.FromStatus(execution, Options);
         var collected = OutputDecoder.Decode(output.CollectorLog(run.OutputBytes), run.OutputBytes, out var outputError);
         return FinalStatusBuilder.Final(execution, observation, collected, outputError, run, Clock(at));
+    };
+
+    private static Func<CodeExecution, CodeExecutionStatus> NotStarted(Rendered sandbox, string reason, string message) => execution =>
+        FinalStatusBuilder.NotStarted(execution, reason, message, SandboxRun.From(sandbox.Request), Clock(Created.AddSeconds(1)));
+
+    /// <summary>What the reconciler writes when it stopped a running sandbox whose isolation it can no longer vouch for.</summary>
+    private static Func<CodeExecution, CodeExecutionStatus> IsolationLost(string problem) => execution =>
+    {
+        var at = Started.AddSeconds(2);
+        var lost = new PodObservation(PodProgress.Finished, ExecutionPhase.Failed, ExecutionReason.IsolationLost,
+            problem + "; the operator deleted the sandbox Pod", null, Started, at);
+        return FinalStatusBuilder.Final(execution, lost, null, "the sandbox was stopped because its isolation was lost",
+            SandboxRun.FromStatus(execution, Options), Clock(at));
     };
 
     private static Func<CodeExecution, CodeExecutionStatus> Rejected(CodeRuntime? runtime) => execution =>

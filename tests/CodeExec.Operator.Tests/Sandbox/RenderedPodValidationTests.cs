@@ -78,7 +78,7 @@ public sealed class RenderedPodValidationTests
         Assert.NotEmpty(samples);
         Assert.NotEmpty(runtimes);
 
-        await using var emulator = await KubernetesEmulator.StartAsync(cancellationToken: Ct);
+        await using var emulator = await KubernetesEmulator.StartAsync(new EmulatorOptions { ManifestPaths = { KubernetesEmulator.SandboxRuntimeManifests } }, Ct);
         using var client = emulator.CreateClient();
         var failures = new List<string>();
         var created = 0;
@@ -121,7 +121,7 @@ public sealed class RenderedPodValidationTests
     [Fact]
     public async Task The_pod_the_operator_rendered_before_the_dns_fix_is_refused_as_kube_apiserver_refuses_it()
     {
-        await using var emulator = await KubernetesEmulator.StartAsync(cancellationToken: Ct);
+        await using var emulator = await KubernetesEmulator.StartAsync(new EmulatorOptions { ManifestPaths = { KubernetesEmulator.SandboxRuntimeManifests } }, Ct);
         using var client = emulator.CreateClient();
         var pod = SandboxRenderer.Pod(TestObjects.Request(TestObjects.Execution()), new SandboxOptions());
         pod.Metadata.NamespaceProperty = "default";
@@ -129,7 +129,7 @@ public sealed class RenderedPodValidationTests
 
         var error = await Assert.ThrowsAsync<HttpOperationException>(() => client.CreateNamespacedPodAsync(pod, "default", cancellationToken: Ct));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, error.Response.StatusCode);
-        Assert.Contains("Pod \\\"hello-sandbox\\\" is invalid: spec.dnsConfig.nameservers: Required value: must provide at least one DNS nameserver when `dnsPolicy` is None",
+        Assert.Contains($"Pod \\\"{pod.Metadata.Name}\\\" is invalid: spec.dnsConfig.nameservers: Required value: must provide at least one DNS nameserver when `dnsPolicy` is None",
             error.Response.Content, StringComparison.Ordinal);
     }
 }

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using CodeExec.Testing.Emulator;
+using CodeExec.Testing.Emulator.Admission;
 using Xunit;
 
 namespace CodeExec.Testing.Tests.Emulator.Validation;
@@ -13,6 +15,14 @@ namespace CodeExec.Testing.Tests.Emulator.Validation;
 /// </summary>
 public sealed partial class PodValidationTests : EmulatorTest
 {
+    /// <summary>
+    /// The Priority, RuntimeClass and ServiceAccount admission plugins run before validation (handlers/create.go) and refuse a
+    /// name that names no object with 403 first, which would hide the name rules. Clusters may turn them off
+    /// (--disable-admission-plugins), and then these rules answer; the plugins have their own tests.
+    /// </summary>
+    protected override EmulatorOptions Options() =>
+        new() { DisabledAdmissionPlugins = { AdmissionPlugins.Priority, AdmissionPlugins.RuntimeClass, AdmissionPlugins.ServiceAccount } };
+
     // ---- validatePodDNSConfig / validateDNSPolicy ----
 
     [Fact]
@@ -345,8 +355,9 @@ public sealed partial class PodValidationTests : EmulatorTest
     [Fact]
     public async Task ValidateResourceQuantityValue_not_negative()
     {
-        await AssertRefusedAsync(Pod(s => First(s)["resources"] = new JsonObject { ["limits"] = new JsonObject { ["memory"] = "-1Mi" } }),
-            "spec.containers[0].resources.limits[memory]", "FieldValueInvalid", "Invalid value: \"-1Mi\": must be greater than or equal to 0");
+        // A request, not a limit: SetDefaults_Pod copies a limit without a request into requests, and both would be refused.
+        await AssertRefusedAsync(Pod(s => First(s)["resources"] = new JsonObject { ["requests"] = new JsonObject { ["memory"] = "-1Mi" } }),
+            "spec.containers[0].resources.requests[memory]", "FieldValueInvalid", "Invalid value: \"-1Mi\": must be greater than or equal to 0");
     }
 
     [Fact]
@@ -355,8 +366,8 @@ public sealed partial class PodValidationTests : EmulatorTest
         var gpu = await CreateAsync(Pod(s => First(s)["resources"] = new JsonObject { ["limits"] = new JsonObject { ["gpu"] = "1" } }));
         AssertCause(gpu, "spec.containers[0].resources.limits[gpu]", "FieldValueInvalid", "Invalid value: gpu: must be a standard resource type or fully qualified");
         AssertCause(gpu, "spec.containers[0].resources.limits[gpu]", "FieldValueInvalid", "Invalid value: gpu: must be a standard resource for containers");
-        await AssertRefusedAsync(Pod(s => First(s)["resources"] = new JsonObject { ["limits"] = new JsonObject { ["pods"] = "1" } }),
-            "spec.containers[0].resources.limits[pods]", "FieldValueInvalid", "Invalid value: pods: must be a standard resource for containers");
+        await AssertRefusedAsync(Pod(s => First(s)["resources"] = new JsonObject { ["requests"] = new JsonObject { ["pods"] = "1" } }),
+            "spec.containers[0].resources.requests[pods]", "FieldValueInvalid", "Invalid value: pods: must be a standard resource for containers");
         await AssertRefusedAsync(Pod(s => First(s)["resources"] = new JsonObject { ["requests"] = new JsonObject { ["example.com/gpu"] = "1" } }),
             "spec.containers[0].resources.limits", "FieldValueRequired", "Required value: Limit must be set for non overcommitable resources");
         await AssertAcceptedAsync(Pod(s => First(s)["resources"] = new JsonObject
