@@ -13,7 +13,8 @@ help: ## list the targets
 build: ## restore and build the whole solution
 	$(DOTNET) build Operator.sln
 
-test: kube-apiext tools ## prepare the caches (real CRD API server, helm, kubectl), run every test; ends with "N passed, N failed, N skipped"
+test: kube-apiext tools ## prepare the caches (real CRD API server, helm, kubectl, runsc), run every test; ends with "N passed, N failed, N skipped"
+	@hack/runsc.sh >/dev/null || echo "runsc could not be prepared (see above): gVisor-mode tests use runsc from PATH, or skip with the reason"
 	hack/test.sh
 
 test-only: ## run every test without preparing the caches first
