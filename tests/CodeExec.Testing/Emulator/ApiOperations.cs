@@ -6,7 +6,7 @@ using CodeExec.Testing.Emulator.Validation;
 namespace CodeExec.Testing.Emulator;
 
 /// <summary>Who writes and whether to keep the result (<c>dryRun=All</c>).</summary>
-internal readonly record struct WriteContext(string Manager, bool DryRun, bool IsApply = false);
+internal readonly record struct WriteContext(string Manager, bool DryRun);
 
 /// <summary>DeleteOptions as the API server reads them from the body and the query.</summary>
 internal sealed record DeleteRequest(string? PropagationPolicy, long? GracePeriodSeconds, string? PreconditionUid, string? PreconditionResourceVersion);
@@ -71,10 +71,6 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
         metadata["creationTimestamp"] = ObjectMeta.Timestamp(now);
         metadata.Remove("deletionTimestamp");
         metadata.Remove("deletionGracePeriodSeconds");
-        if (!context.IsApply)
-        {
-            metadata.Remove("managedFields");
-        }
 
         if (type.TracksGeneration)
         {
@@ -110,11 +106,6 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
         if (type == registry.Pods && body["status"] is JsonObject podStatus)
         {
             podStatus["qosClass"] = BuiltinRules.QosClass(body);
-        }
-
-        if (!context.IsApply && options.TrackUpdateManagedFields)
-        {
-            ManagedFields.RecordUpdate(body, null, context.Manager, type.ApiVersion, now, subresource: null, type.Schema);
         }
 
         StoredObject stored;
@@ -302,7 +293,8 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
             }
         }
 
-        var managedFields = context.IsApply ? requested["metadata"]?["managedFields"] : current.Metadata["managedFields"];
+        // managedFields are not tracked: they stay as a client last wrote them (none unless a client sent some).
+        var managedFields = requested["metadata"]?["managedFields"] ?? current.Metadata["managedFields"];
         if (managedFields is null)
         {
             ObjectMeta.Metadata(next).Remove("managedFields");
@@ -312,10 +304,6 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
             ObjectMeta.Metadata(next)["managedFields"] = managedFields.DeepClone();
         }
 
-        if (!context.IsApply && options.TrackUpdateManagedFields)
-        {
-            ManagedFields.RecordUpdate(next, current.Object, context.Manager, type.ApiVersion, time.GetUtcNow(), subresource, type.Schema);
-        }
         ObjectMeta.Metadata(next)["resourceVersion"] = current.Metadata["resourceVersion"]!.DeepClone();
         if (ObjectMeta.EqualExcept(next, current.Object, "metadata") && ObjectMeta.EqualExcept(ObjectMeta.Metadata(next), current.Metadata, "managedFields"))
         {
