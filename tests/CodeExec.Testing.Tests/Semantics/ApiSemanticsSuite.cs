@@ -364,47 +364,6 @@ public abstract class ApiSemanticsSuite<TTarget>(TTarget target) : IClassFixture
     }
 
     [Fact]
-    public async Task Exact_list_at_an_earlier_resource_version_shows_the_state_then()
-    {
-        var name = UniqueName("exact");
-        var widget = Widget(name);
-        widget["metadata"]!["labels"] = new JsonObject { ["exact"] = name };
-        var created = await CreateAsync(widget);
-        await SendAsync(new HttpMethod("PATCH"), $"{Collection}/{name}", new JsonObject { ["spec"] = new JsonObject { ["size"] = 6 } }, "application/merge-patch+json");
-
-        var (status, list) = await SendAsync(HttpMethod.Get, $"{Collection}?labelSelector=exact%3D{name}&resourceVersion={Rv(created)}&resourceVersionMatch=Exact");
-
-        Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal(Rv(created), Rv(list!));
-        Assert.Equal(1, list!["items"]![0]!["spec"]!["size"]!.GetValue<int>());
-    }
-
-    [Fact]
-    public async Task Watch_with_send_initial_events_ends_the_initial_state_with_a_bookmark()
-    {
-        var name = UniqueName("initial");
-        var created = await CreateAsync(Widget(name));
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(20));
-        var seen = new List<JsonObject>();
-        await foreach (var e in target.WatchAsync($"sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&fieldSelector=metadata.name%3D{name}", timeout.Token))
-        {
-            seen.Add(e);
-            if (e["type"]!.GetValue<string>() == "BOOKMARK")
-            {
-                break;
-            }
-        }
-
-        Assert.Equal(["ADDED", "BOOKMARK"], seen.Select(e => e["type"]!.GetValue<string>()));
-        Assert.Equal(Rv(created), Rv((JsonObject)seen[0]["object"]!));
-        Assert.Equal("true", seen[1]["object"]!["metadata"]!["annotations"]!["k8s.io/initial-events-end"]!.GetValue<string>());
-        Assert.True(long.Parse(Rv((JsonObject)seen[1]["object"]!), System.Globalization.CultureInfo.InvariantCulture)
-            >= long.Parse(Rv(created), System.Globalization.CultureInfo.InvariantCulture));
-    }
-
-    [Fact]
     public async Task Watch_without_resource_version_replays_current_objects_then_marks_their_end_when_bookmarks_are_allowed()
     {
         var name = UniqueName("replay");

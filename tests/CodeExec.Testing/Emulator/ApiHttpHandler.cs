@@ -224,13 +224,14 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
 
             items = Store.ListAt(type.StorageKey, @namespace, listRv);
         }
-        else if (match == "Exact")
-        {
-            listRv = ParseResourceVersion(requestedRv) ?? throw ApiStatusException.BadRequest("resourceVersionMatch=Exact requires a resourceVersion");
-            items = Store.ListAt(type.StorageKey, @namespace, listRv);
-        }
         else
         {
+            if (match == "Exact")
+            {
+                // No product path lists at an exact resourceVersion: refused rather than answered with the current state.
+                throw ApiStatusException.BadRequest("resourceVersionMatch=Exact is not emulated (see tests/CodeExec.Testing/Emulator/README.md)");
+            }
+
             if (match is not (null or "" or "NotOlderThan"))
             {
                 throw ApiStatusException.BadRequest($"unsupported resourceVersionMatch: {match}");
@@ -299,16 +300,15 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
         var labels = LabelSelector.Parse(query["labelSelector"]);
         var fields = FieldSelector.Parse(query["fieldSelector"], type);
         var bookmarks = IsTrue(query["allowWatchBookmarks"]);
-        var sendInitialEvents = IsTrue(query["sendInitialEvents"]);
         var requestedRv = (string?)query["resourceVersion"];
-        if (sendInitialEvents && ((string?)query["resourceVersionMatch"] != "NotOlderThan" || !bookmarks))
+        if (IsTrue(query["sendInitialEvents"]))
         {
-            throw ApiStatusException.Invalid(type, "", ("sendInitialEvents", "FieldValueForbidden",
-                "Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled and resourceVersionMatch is NotOlderThan and allowWatchBookmarks is true"));
+            // Streaming lists (WatchList) have no consumer here: refused rather than ignored.
+            throw ApiStatusException.BadRequest("sendInitialEvents is not emulated (see tests/CodeExec.Testing/Emulator/README.md)");
         }
 
         var from = ParseResourceVersion(requestedRv);
-        long? replayFrom = sendInitialEvents || from is null or 0 ? null : from;
+        long? replayFrom = from is null or 0 ? null : from;
         var timeout = ParseLong(query["timeoutSeconds"]) is { } seconds ? TimeSpan.FromSeconds(seconds) : options.DefaultWatchTimeout;
 
         Watcher watcher;
@@ -326,7 +326,7 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
 
         if (replayFrom is null && bookmarks)
         {
-            // After the initial ADDED events (sendInitialEvents, or a watch from resourceVersion 0 or none), the API
+            // After the initial ADDED events (a watch from resourceVersion 0 or none), the API
             // server marks their end with a bookmark when bookmarks were asked for.
             Store.Bookmark(watcher, type, initialEventsEnd: true);
         }

@@ -21,7 +21,6 @@ internal readonly record struct DeleteResult(StoredObject Object, bool Removed);
 /// </summary>
 internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store, PodLogStore logs, EmulatorOptions options, TimeProvider time)
 {
-    public const string ForegroundFinalizer = "foregroundDeletion";
     public const string OrphanFinalizer = "orphan";
 
     /// <summary>maxGeneratedNameLength: 63 minus the five random characters.</summary>
@@ -365,15 +364,16 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
             var metadata = ObjectMeta.Metadata(next);
             var finalizers = ObjectMeta.Finalizers(metadata);
             var policy = request.PropagationPolicy ?? "Background";
-            if (policy == "Foreground" && !finalizers.Contains(ForegroundFinalizer))
+            if (policy == "Foreground")
             {
-                finalizers.Add(ForegroundFinalizer);
+                // No product path deletes in the foreground: refused rather than treated as Background.
+                throw ApiStatusException.BadRequest("propagationPolicy Foreground is not emulated (see tests/CodeExec.Testing/Emulator/README.md); use Background or Orphan");
             }
             else if (policy == "Orphan" && !finalizers.Contains(OrphanFinalizer))
             {
                 finalizers.Add(OrphanFinalizer);
             }
-            else if (policy is not ("Foreground" or "Orphan" or "Background"))
+            else if (policy is not ("Orphan" or "Background"))
             {
                 throw ApiStatusException.Invalid(type, name, ("propagationPolicy", "FieldValueNotSupported",
                     $"Unsupported value: \"{policy}\": supported values: \"Foreground\", \"Background\", \"Orphan\""));
