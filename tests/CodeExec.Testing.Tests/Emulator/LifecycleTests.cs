@@ -80,26 +80,16 @@ public sealed class LifecycleTests : EmulatorTest
     }
 
     [Fact]
-    public async Task Foreground_deletion_keeps_the_owner_until_its_dependents_are_gone()
+    public async Task Foreground_deletion_is_not_emulated_and_is_refused_with_400()
     {
         var owner = await OwnerAsync("fg-owner");
-        var child = await DependentAsync("fg-child", owner);
-        child.Metadata.Finalizers = ["test/hold"];
-        await Client.ReplaceNamespacedSecretAsync(child, "fg-child", "default", cancellationToken: Ct);
+        await DependentAsync("fg-child", owner);
 
-        await Client.DeleteNamespacedConfigMapAsync("fg-owner", "default", propagationPolicy: "Foreground", cancellationToken: Ct);
+        var refused = await Assert.ThrowsAsync<HttpOperationException>(() =>
+            Client.DeleteNamespacedConfigMapAsync("fg-owner", "default", propagationPolicy: "Foreground", cancellationToken: Ct));
 
-        var waiting = await Client.ReadNamespacedConfigMapAsync("fg-owner", "default", cancellationToken: Ct);
-        Assert.NotNull(waiting.Metadata.DeletionTimestamp);
-        Assert.Contains("foregroundDeletion", waiting.Metadata.Finalizers);
-        await EventuallyAsync(async () =>
-            (await Client.ReadNamespacedSecretAsync("fg-child", "default", cancellationToken: Ct)).Metadata.DeletionTimestamp is not null, "the dependent is being deleted");
-        Assert.NotNull(await Client.ReadNamespacedConfigMapAsync("fg-owner", "default", cancellationToken: Ct));
-
-        await Client.PatchNamespacedSecretAsync(new V1Patch("{\"metadata\":{\"finalizers\":null}}", V1Patch.PatchType.MergePatch), "fg-child", "default", cancellationToken: Ct);
-
-        await EventuallyAsync(async () => (await Client.ListNamespacedConfigMapAsync("default", fieldSelector: "metadata.name=fg-owner", cancellationToken: Ct)).Items.Count == 0,
-            "the owner is removed");
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Response.StatusCode);
+        Assert.Null((await Client.ReadNamespacedConfigMapAsync("fg-owner", "default", cancellationToken: Ct)).Metadata.DeletionTimestamp);
     }
 
     [Fact]
@@ -159,19 +149,16 @@ public sealed class LifecycleTests : EmulatorTest
     }
 
     [Fact]
-    public async Task Exact_list_rebuilds_an_earlier_state_and_pages_stay_consistent()
+    public async Task Exact_lists_and_send_initial_events_are_not_emulated_and_are_refused_with_400()
     {
-        await OwnerAsync("e1");
         var snapshot = await Client.ListNamespacedConfigMapAsync("default", cancellationToken: Ct);
-        await OwnerAsync("e2");
-        await Client.DeleteNamespacedConfigMapAsync("e1", "default", cancellationToken: Ct);
 
-        var exact = await Client.ListNamespacedConfigMapAsync("default", resourceVersion: snapshot.Metadata.ResourceVersion, resourceVersionMatch: "Exact", cancellationToken: Ct);
-        Assert.Equal(["e1"], exact.Items.Select(i => i.Metadata.Name));
-
-        Emulator.Faults.CompactHistory();
-        var gone = await Assert.ThrowsAsync<HttpOperationException>(() =>
+        var exact = await Assert.ThrowsAsync<HttpOperationException>(() =>
             Client.ListNamespacedConfigMapAsync("default", resourceVersion: snapshot.Metadata.ResourceVersion, resourceVersionMatch: "Exact", cancellationToken: Ct));
-        Assert.Equal(HttpStatusCode.Gone, gone.Response.StatusCode);
+        var initial = await Assert.ThrowsAsync<HttpOperationException>(() =>
+            Client.CoreV1.ListNamespacedConfigMapWithHttpMessagesAsync("default", watch: true, sendInitialEvents: true, resourceVersionMatch: "NotOlderThan", allowWatchBookmarks: true, cancellationToken: Ct));
+
+        Assert.Equal(HttpStatusCode.BadRequest, exact.Response.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, initial.Response.StatusCode);
     }
 }

@@ -9,7 +9,7 @@ namespace CodeExec.Testing.Emulator;
 
 /// <summary>
 /// The HTTP face of the emulator: parses Kubernetes REST paths by hand (no routing tables, no reflection), applies
-/// injected faults, serves discovery, get, list, watch, create, update, patch (merge, JSON, strategic, apply),
+/// injected faults, serves discovery, get, list, watch, create, update, patch (JSON merge patch only),
 /// delete, deletecollection, pods/log and pods/binding, and writes errors as <c>kind: Status</c>.
 /// </summary>
 internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs, EmulatorFaults faults, EmulatorOptions options)
@@ -179,8 +179,8 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
                 await WriteObjectAsync(context, 200, updated);
                 break;
             case "PATCH" when name is not null:
-                var (patched, createdByApply) = await PatchAsync(context, type, @namespace, name, subresource, write);
-                await WriteObjectAsync(context, createdByApply ? 201 : 200, patched);
+                var patched = await PatchAsync(context, type, @namespace, name, subresource, write);
+                await WriteObjectAsync(context, 200, patched);
                 break;
             case "DELETE" when name is not null:
                 await DeleteAsync(context, type, @namespace, name, write);
@@ -224,13 +224,14 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
 
             items = Store.ListAt(type.StorageKey, @namespace, listRv);
         }
-        else if (match == "Exact")
-        {
-            listRv = ParseResourceVersion(requestedRv) ?? throw ApiStatusException.BadRequest("resourceVersionMatch=Exact requires a resourceVersion");
-            items = Store.ListAt(type.StorageKey, @namespace, listRv);
-        }
         else
         {
+            if (match == "Exact")
+            {
+                // No product path lists at an exact resourceVersion: refused rather than answered with the current state.
+                throw ApiStatusException.BadRequest("resourceVersionMatch=Exact is not emulated (see tests/CodeExec.Testing/Emulator/README.md)");
+            }
+
             if (match is not (null or "" or "NotOlderThan"))
             {
                 throw ApiStatusException.BadRequest($"unsupported resourceVersionMatch: {match}");
@@ -299,16 +300,15 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
         var labels = LabelSelector.Parse(query["labelSelector"]);
         var fields = FieldSelector.Parse(query["fieldSelector"], type);
         var bookmarks = IsTrue(query["allowWatchBookmarks"]);
-        var sendInitialEvents = IsTrue(query["sendInitialEvents"]);
         var requestedRv = (string?)query["resourceVersion"];
-        if (sendInitialEvents && ((string?)query["resourceVersionMatch"] != "NotOlderThan" || !bookmarks))
+        if (IsTrue(query["sendInitialEvents"]))
         {
-            throw ApiStatusException.Invalid(type, "", ("sendInitialEvents", "FieldValueForbidden",
-                "Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled and resourceVersionMatch is NotOlderThan and allowWatchBookmarks is true"));
+            // Streaming lists (WatchList) have no consumer here: refused rather than ignored.
+            throw ApiStatusException.BadRequest("sendInitialEvents is not emulated (see tests/CodeExec.Testing/Emulator/README.md)");
         }
 
         var from = ParseResourceVersion(requestedRv);
-        long? replayFrom = sendInitialEvents || from is null or 0 ? null : from;
+        long? replayFrom = from is null or 0 ? null : from;
         var timeout = ParseLong(query["timeoutSeconds"]) is { } seconds ? TimeSpan.FromSeconds(seconds) : options.DefaultWatchTimeout;
 
         Watcher watcher;
@@ -326,7 +326,7 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
 
         if (replayFrom is null && bookmarks)
         {
-            // After the initial ADDED events (sendInitialEvents, or a watch from resourceVersion 0 or none), the API
+            // After the initial ADDED events (a watch from resourceVersion 0 or none), the API
             // server marks their end with a bookmark when bookmarks were asked for.
             Store.Bookmark(watcher, type, initialEventsEnd: true);
         }
@@ -511,48 +511,22 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
         });
     }
 
-    private async Task<(StoredObject Object, bool Created)> PatchAsync(HttpContext context, ResourceType type, string? @namespace, string name, string? subresource, WriteContext write)
+    private async Task<StoredObject> PatchAsync(HttpContext context, ResourceType type, string? @namespace, string name, string? subresource, WriteContext write)
     {
         var contentType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
-        var text = await ReadTextAsync(context);
-        var query = context.Request.Query;
-        if (contentType is Patches.ApplyPatchYaml or Patches.ApplyPatchCbor)
+        if (contentType != Patches.MergePatch)
         {
-            if (contentType == Patches.ApplyPatchCbor)
-            {
-                throw ApiStatusException.UnsupportedMediaType("the emulator reads apply patches as YAML or JSON only");
-            }
-
-            var manager = (string?)query["fieldManager"];
-            if (string.IsNullOrEmpty(manager))
-            {
-                throw new ApiStatusException(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
-                    new JsonObject
-                    {
-                        ["group"] = "meta.k8s.io",
-                        ["kind"] = "PatchOptions",
-                        ["causes"] = new JsonArray(new JsonObject { ["reason"] = "FieldValueRequired", ["message"] = "Required value: is required for apply patch", ["field"] = "fieldManager" }),
-                    });
-            }
-
-            var applied = YamlJson.ParseJsonOrYaml(text) as JsonObject ?? throw ApiStatusException.BadRequest("apply patch must be an object");
-            return ApplyPatch(type, @namespace, name, subresource, applied, new WriteContext(manager, write.DryRun), IsTrue(query["force"]));
+            // JSON patch, strategic merge patch and server-side apply are not emulated (no product path or test of
+            // the product sends them): refused, never approximated.
+            throw ApiStatusException.UnsupportedMediaType(
+                $"the emulator serves only {Patches.MergePatch} patches; {(contentType.Length == 0 ? "no content type" : contentType)} is not emulated (see tests/CodeExec.Testing/Emulator/README.md)");
         }
 
-        var patch = JsonNode.Parse(text);
+        var patch = JsonNode.Parse(await ReadTextAsync(context));
         lock (Store.SyncRoot)
         {
             var current = Store.Get(type.StorageKey, @namespace ?? "", name) ?? throw ApiStatusException.NotFound(type, name);
-            JsonNode? result = contentType switch
-            {
-                Patches.MergePatch => Patches.ApplyMergePatch(current.Object, patch),
-                Patches.JsonPatch => Patches.ApplyJsonPatch(current.Object, patch as JsonArray ?? throw ApiStatusException.BadRequest("a JSON patch must be an array of operations")),
-                Patches.StrategicMergePatch when type.IsCustom => throw ApiStatusException.UnsupportedMediaType(
-                    $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"),
-                Patches.StrategicMergePatch => Patches.ApplyStrategicMergePatch(current.Object, patch as JsonObject ?? throw ApiStatusException.BadRequest("a strategic merge patch must be an object")),
-                _ => throw ApiStatusException.UnsupportedMediaType($"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"),
-            };
-            if (result is not JsonObject next)
+            if (Patches.ApplyMergePatch(current.Object, patch) is not JsonObject next)
             {
                 throw ApiStatusException.BadRequest("the patch did not produce an object");
             }
@@ -570,42 +544,7 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
 
             next["apiVersion"] = type.ApiVersion;
             next["kind"] = type.Kind;
-            return (operations.Commit(type, current, next, subresource, write), false);
-        }
-    }
-
-    private (StoredObject Object, bool Created) ApplyPatch(ResourceType type, string? @namespace, string name, string? subresource, JsonObject applied, WriteContext write, bool force)
-    {
-        var appliedName = ObjectMeta.GetString(applied["metadata"] as JsonObject, "name");
-        if (appliedName != name)
-        {
-            throw ApiStatusException.BadRequest($"the name of the object ({appliedName}) does not match the name on the URL ({name})");
-        }
-
-        var apiVersion = ObjectMeta.GetString(applied, "apiVersion");
-        var kind = ObjectMeta.GetString(applied, "kind");
-        if (string.IsNullOrEmpty(apiVersion) || string.IsNullOrEmpty(kind))
-        {
-            throw ApiStatusException.BadRequest("invalid object type: " + (string.IsNullOrEmpty(apiVersion) ? "apiVersion must be set" : "kind must be set"));
-        }
-
-        lock (Store.SyncRoot)
-        {
-            var current = Store.Get(type.StorageKey, @namespace ?? "", name);
-            var now = Time.GetUtcNow();
-            if (current is null)
-            {
-                if (subresource is not null)
-                {
-                    throw ApiStatusException.NotFound(type, name);
-                }
-
-                var fresh = ManagedFields.Apply(null, applied, write.Manager, force, type, null, now);
-                return (operations.Create(type, @namespace, fresh, write with { IsApply = true }), true);
-            }
-
-            var next = ManagedFields.Apply(current.Object, applied, write.Manager, force, type, subresource, now);
-            return (operations.Commit(type, current, next, subresource, write with { IsApply = true }), false);
+            return operations.Commit(type, current, next, subresource, write);
         }
     }
 

@@ -6,7 +6,7 @@ using CodeExec.Testing.Emulator.Validation;
 namespace CodeExec.Testing.Emulator;
 
 /// <summary>Who writes and whether to keep the result (<c>dryRun=All</c>).</summary>
-internal readonly record struct WriteContext(string Manager, bool DryRun, bool IsApply = false);
+internal readonly record struct WriteContext(string Manager, bool DryRun);
 
 /// <summary>DeleteOptions as the API server reads them from the body and the query.</summary>
 internal sealed record DeleteRequest(string? PropagationPolicy, long? GracePeriodSeconds, string? PreconditionUid, string? PreconditionResourceVersion);
@@ -21,7 +21,6 @@ internal readonly record struct DeleteResult(StoredObject Object, bool Removed);
 /// </summary>
 internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store, PodLogStore logs, EmulatorOptions options, TimeProvider time)
 {
-    public const string ForegroundFinalizer = "foregroundDeletion";
     public const string OrphanFinalizer = "orphan";
 
     /// <summary>maxGeneratedNameLength: 63 minus the five random characters.</summary>
@@ -71,10 +70,6 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
         metadata["creationTimestamp"] = ObjectMeta.Timestamp(now);
         metadata.Remove("deletionTimestamp");
         metadata.Remove("deletionGracePeriodSeconds");
-        if (!context.IsApply)
-        {
-            metadata.Remove("managedFields");
-        }
 
         if (type.TracksGeneration)
         {
@@ -110,11 +105,6 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
         if (type == registry.Pods && body["status"] is JsonObject podStatus)
         {
             podStatus["qosClass"] = BuiltinRules.QosClass(body);
-        }
-
-        if (!context.IsApply && options.TrackUpdateManagedFields)
-        {
-            ManagedFields.RecordUpdate(body, null, context.Manager, type.ApiVersion, now, subresource: null, type.Schema);
         }
 
         StoredObject stored;
@@ -302,7 +292,8 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
             }
         }
 
-        var managedFields = context.IsApply ? requested["metadata"]?["managedFields"] : current.Metadata["managedFields"];
+        // managedFields are not tracked: they stay as a client last wrote them (none unless a client sent some).
+        var managedFields = requested["metadata"]?["managedFields"] ?? current.Metadata["managedFields"];
         if (managedFields is null)
         {
             ObjectMeta.Metadata(next).Remove("managedFields");
@@ -312,10 +303,6 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
             ObjectMeta.Metadata(next)["managedFields"] = managedFields.DeepClone();
         }
 
-        if (!context.IsApply && options.TrackUpdateManagedFields)
-        {
-            ManagedFields.RecordUpdate(next, current.Object, context.Manager, type.ApiVersion, time.GetUtcNow(), subresource, type.Schema);
-        }
         ObjectMeta.Metadata(next)["resourceVersion"] = current.Metadata["resourceVersion"]!.DeepClone();
         if (ObjectMeta.EqualExcept(next, current.Object, "metadata") && ObjectMeta.EqualExcept(ObjectMeta.Metadata(next), current.Metadata, "managedFields"))
         {
@@ -377,15 +364,16 @@ internal sealed class ApiOperations(ResourceRegistry registry, ObjectStore store
             var metadata = ObjectMeta.Metadata(next);
             var finalizers = ObjectMeta.Finalizers(metadata);
             var policy = request.PropagationPolicy ?? "Background";
-            if (policy == "Foreground" && !finalizers.Contains(ForegroundFinalizer))
+            if (policy == "Foreground")
             {
-                finalizers.Add(ForegroundFinalizer);
+                // No product path deletes in the foreground: refused rather than treated as Background.
+                throw ApiStatusException.BadRequest("propagationPolicy Foreground is not emulated (see tests/CodeExec.Testing/Emulator/README.md); use Background or Orphan");
             }
             else if (policy == "Orphan" && !finalizers.Contains(OrphanFinalizer))
             {
                 finalizers.Add(OrphanFinalizer);
             }
-            else if (policy is not ("Foreground" or "Orphan" or "Background"))
+            else if (policy is not ("Orphan" or "Background"))
             {
                 throw ApiStatusException.Invalid(type, name, ("propagationPolicy", "FieldValueNotSupported",
                     $"Unsupported value: \"{policy}\": supported values: \"Foreground\", \"Background\", \"Orphan\""));

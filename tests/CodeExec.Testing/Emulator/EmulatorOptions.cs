@@ -38,13 +38,6 @@ public sealed class EmulatorOptions
     /// <summary>Namespaces that exist from the start.</summary>
     public IList<string> Namespaces { get; } = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
-    /// <summary>
-    /// True (default): creates, updates and patches record an <c>Update</c> entry in managedFields for their field
-    /// manager, as the API server does, so server-side apply sees conflicts with them. False: only apply requests
-    /// track ownership; objects stay smaller and writes cheaper (for throughput benchmarks).
-    /// </summary>
-    public bool TrackUpdateManagedFields { get; init; } = true;
-
     /// <summary>Clock for timestamps, graceful deletion, bookmarks and watch timeouts.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 

@@ -5,8 +5,8 @@ namespace CodeExec.Testing.Emulator;
 
 /// <summary>
 /// The controllers that finish deletions, run in the background as in Kubernetes: the garbage collector (dependents
-/// of a deleted owner through ownerReferences: background, foreground with the foregroundDeletion finalizer, orphan
-/// with the orphan finalizer), the namespace controller (empties a terminating namespace, then removes it) and CRD
+/// of a deleted owner through ownerReferences: background, and orphan with the orphan finalizer; foreground deletion
+/// is not emulated), the namespace controller (empties a terminating namespace, then removes it) and CRD
 /// clean-up (a deleted CRD's custom resources go with it).
 /// </summary>
 internal sealed class GarbageCollector : IAsyncDisposable
@@ -16,7 +16,7 @@ internal sealed class GarbageCollector : IAsyncDisposable
     private readonly Channel<Work> _work = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
 
-    private enum WorkKind { OwnerGone, Foreground, Orphan, Namespace, CrdGone }
+    private enum WorkKind { OwnerGone, Orphan, Namespace, CrdGone }
 
     private readonly record struct Work(WorkKind Kind, string Key, string Namespace = "", string Name = "");
 
@@ -42,14 +42,6 @@ internal sealed class GarbageCollector : IAsyncDisposable
         if (e.Type == WatchEventType.Deleted)
         {
             _work.Writer.TryWrite(new Work(WorkKind.OwnerGone, obj.Uid));
-            foreach (var owner in (obj.Metadata["ownerReferences"] as JsonArray ?? []).OfType<JsonObject>())
-            {
-                if (ObjectMeta.GetString(owner, "uid") is { } ownerUid && _operations.Store.GetByUid(ownerUid) is { IsDeleting: true } waiting)
-                {
-                    _work.Writer.TryWrite(new Work(WorkKind.Foreground, ownerUid, waiting.Namespace, waiting.Name));
-                }
-            }
-
             if (obj.Namespace.Length > 0 && _operations.Store.Get(registry.Namespaces.StorageKey, "", obj.Namespace) is { IsDeleting: true })
             {
                 _work.Writer.TryWrite(new Work(WorkKind.Namespace, obj.Namespace));
@@ -76,13 +68,7 @@ internal sealed class GarbageCollector : IAsyncDisposable
             return;
         }
 
-        var finalizers = ObjectMeta.Finalizers(obj.Metadata);
-        if (finalizers.Contains(ApiOperations.ForegroundFinalizer))
-        {
-            _work.Writer.TryWrite(new Work(WorkKind.Foreground, obj.Uid, obj.Namespace, obj.Name));
-        }
-
-        if (finalizers.Contains(ApiOperations.OrphanFinalizer))
+        if (ObjectMeta.Finalizers(obj.Metadata).Contains(ApiOperations.OrphanFinalizer))
         {
             _work.Writer.TryWrite(new Work(WorkKind.Orphan, obj.Uid));
         }
@@ -98,9 +84,6 @@ internal sealed class GarbageCollector : IAsyncDisposable
                 {
                     case WorkKind.OwnerGone:
                         CollectDependents(work.Key);
-                        break;
-                    case WorkKind.Foreground:
-                        Foreground(work.Key);
                         break;
                     case WorkKind.Orphan:
                         Orphan(work.Key);
@@ -149,27 +132,6 @@ internal sealed class GarbageCollector : IAsyncDisposable
                     ObjectMeta.Metadata(next)["ownerReferences"] = new JsonArray([.. alive.Select(r => r.DeepClone())]);
                     _operations.Commit(type, current, next, null, new WriteContext(Manager, false));
                 }
-            }
-        }
-    }
-
-    /// <summary>Foreground deletion: delete the dependents, and drop the owner's foregroundDeletion finalizer once none is left.</summary>
-    private void Foreground(string ownerUid)
-    {
-        var dependents = _operations.Store.DependentsOf(ownerUid);
-        lock (_operations.Store.SyncRoot)
-        {
-            foreach (var dependent in dependents.Where(d => !d.IsDeleting))
-            {
-                if (_operations.Registry.FindStorage(StorageKeyOf(dependent)) is { } type && _operations.Store.Get(type.StorageKey, dependent.Namespace, dependent.Name) is not null)
-                {
-                    _operations.Delete(type, NamespaceOf(type, dependent), dependent.Name, new DeleteRequest("Foreground", null, dependent.Uid, null), new WriteContext(Manager, false));
-                }
-            }
-
-            if (_operations.Store.DependentsOf(ownerUid).Count == 0)
-            {
-                RemoveFinalizer(ownerUid, ApiOperations.ForegroundFinalizer);
             }
         }
     }

@@ -71,6 +71,11 @@ public sealed class OperatorHostOnEmulatorTests : IAsyncLifetime
     public async Task The_cache_holds_CodeExecutions_without_their_outputs()
     {
         await CreateExecutionAsync(_client, "talkative");
+        // A real API server records managedFields on every write; the emulator keeps only what a client sends.
+        await _client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new V1Patch("""{"metadata":{"managedFields":[{"manager":"kubectl","operation":"Update","apiVersion":"codeexec.dev/v1alpha1","fieldsType":"FieldsV1","fieldsV1":{"f:spec":{}}}]}}""", V1Patch.PatchType.MergePatch),
+            CodeExec.Api.ApiConstants.Group, CodeExec.Api.ApiConstants.Version, "default", CodeExec.Api.ApiConstants.CodeExecutionPlural,
+            "talkative", cancellationToken: Ct);
         await _client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
             new V1Patch("""{"status":{"phase":"Succeeded","stdout":"lots of output","stdoutBytes":14}}""", V1Patch.PatchType.MergePatch),
             CodeExec.Api.ApiConstants.Group, CodeExec.Api.ApiConstants.Version, "default", CodeExec.Api.ApiConstants.CodeExecutionPlural,
