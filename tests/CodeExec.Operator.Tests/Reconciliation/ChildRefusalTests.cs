@@ -18,8 +18,8 @@ namespace CodeExec.Operator.Tests.Reconciliation;
 /// <item>quota "failed quota: must specify": every container of a sandbox Pod (code, collector, init and sidecars) sets
 /// cpu and memory requests and limits, which is all the quota evaluator asks for (ephemeral-storage is never required).</item>
 /// <item>PodSecurity: the renderer only produces restricted-compliant Pods (see Sandbox/PodSecurityRestrictedTests), and
-/// the one input that could break it, a CodeRuntime with <c>runAsUser: 0</c>, is refused by the operator's own
-/// admission before any Pod is rendered.</item>
+/// the one input that could break it, a CodeRuntime with <c>runAsUser: 0</c>, is refused by the CRD schema (minimum 1)
+/// and by the operator's own admission before any Pod is rendered (RealRefusalTests proves the latter).</item>
 /// <item>422 Pod validation: every user input that reaches the Pod (env names, runtime class, image, command, limits) is
 /// bounded by the CRD schemas or the operator's admission first, and every rendered Pod passes the emulator's Pod
 /// validation (issue 7.1/7.2 tests); a 422 means an operator bug, kept as a fault so its handling stays tested.</item>

@@ -112,10 +112,7 @@ public sealed class RealRefusalTests : IAsyncLifetime
     [Fact]
     public async Task An_execution_in_a_namespace_enforcing_the_restricted_Pod_Security_Standard_succeeds()
     {
-        var ns = await _cluster.Client.CoreV1.ReadNamespaceAsync(SandboxCluster.Namespace, cancellationToken: Ct);
-        ns.Metadata.Labels ??= new Dictionary<string, string>();
-        ns.Metadata.Labels["pod-security.kubernetes.io/enforce"] = "restricted";
-        await _cluster.Client.CoreV1.ReplaceNamespaceAsync(ns, SandboxCluster.Namespace, cancellationToken: Ct);
+        await LabelNamespaceRestrictedAsync();
         await _cluster.StartOperatorAsync(new Dictionary<string, string> { ["Sandbox:PriorityClassName"] = "codeexec-sandbox" });
         _cluster.ScriptSandbox("restricted", new ScriptedContainer(), "allowed\n");
 
@@ -124,6 +121,33 @@ public sealed class RealRefusalTests : IAsyncLifetime
 
         Assert.Equal((ExecutionPhase.Succeeded, "allowed\n"), (status.Phase, status.Stdout));
         Assert.Equal(1, _cluster.Emulator.Faults.Requests("POST", "pods"));
+    }
+
+    [Fact]
+    public async Task A_runtime_running_as_root_is_refused_before_any_Pod_so_Pod_Security_never_sees_one()
+    {
+        // Why no test provokes a real PodSecurity refusal: the renderer's Pods meet "restricted" in every sample and
+        // option combination (Sandbox/PodSecurityRestrictedTests), and the one input that could break it, a CodeRuntime
+        // with runAsUser 0, is refused by the CRD schema on a real server (minimum: 1; the emulator does not check
+        // OpenAPI minimums) and here by the operator's own admission, before any Pod is created.
+        await LabelNamespaceRestrictedAsync();
+        await _cluster.CreateRuntimeAsync("root-python", spec => spec.RunAsUser = 0);
+        await _cluster.StartOperatorAsync();
+
+        await _cluster.CreateExecutionAsync("as-root", spec => spec.Runtime = "root-python");
+        var done = await _cluster.WaitForFinalAsync("as-root");
+
+        Assert.NotEqual(ExecutionPhase.Succeeded, done.Status!.Phase);
+        Assert.Contains("must run as a non-zero user", done.Status.Message, StringComparison.Ordinal);
+        Assert.Equal(0, _cluster.Emulator.Faults.Requests("POST", "pods"));
+    }
+
+    private async Task LabelNamespaceRestrictedAsync()
+    {
+        var ns = await _cluster.Client.CoreV1.ReadNamespaceAsync(SandboxCluster.Namespace, cancellationToken: Ct);
+        ns.Metadata.Labels ??= new Dictionary<string, string>();
+        ns.Metadata.Labels["pod-security.kubernetes.io/enforce"] = "restricted";
+        await _cluster.Client.CoreV1.ReplaceNamespaceAsync(ns, SandboxCluster.Namespace, cancellationToken: Ct);
     }
 
     private async Task RunRefusedAsync(Action<CodeExecutionSpec>? configure = null)
