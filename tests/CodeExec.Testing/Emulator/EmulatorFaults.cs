@@ -15,6 +15,7 @@ public sealed class EmulatorFaults
     private int _failureStatusCode;
     private TimeSpan _retryAfter;
     private long _injected;
+    private readonly Dictionary<(string Method, string Resource), long> _seen = [];
 
     internal EmulatorFaults(Func<int> closeAllWatches, Action compactHistory)
     {
@@ -27,6 +28,18 @@ public sealed class EmulatorFaults
 
     /// <summary>How many requests have been failed on purpose so far.</summary>
     public long InjectedFailures => Interlocked.Read(ref _injected);
+
+    /// <summary>
+    /// How many requests of <paramref name="method"/> (WATCH for watches) on <paramref name="resource"/> (plural, with an
+    /// optional <c>/subresource</c>) the emulator has received, failed or not: a test counts the operator's attempts.
+    /// </summary>
+    public long Requests(string method, string resource)
+    {
+        lock (_lock)
+        {
+            return _seen.GetValueOrDefault((method.ToUpperInvariant(), resource));
+        }
+    }
 
     /// <summary>Ends every open watch now (the client sees its stream end, as when an API server restarts). Returns how many.</summary>
     public int CloseAllWatches() => _closeAllWatches();
@@ -86,6 +99,7 @@ public sealed class EmulatorFaults
     {
         lock (_lock)
         {
+            _seen[(method, resource)] = _seen.GetValueOrDefault((method, resource)) + 1;
             foreach (var rule in _rules)
             {
                 if (rule.Method == method && rule.Resource == resource && rule.Remaining is null or > 0)
