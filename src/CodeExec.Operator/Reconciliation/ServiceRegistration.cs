@@ -13,9 +13,17 @@ namespace CodeExec.Operator.Reconciliation;
 internal static class ServiceRegistration
 {
     /// <summary>
+    /// List page size for code ConfigMaps and Secrets. Any tenant can label its own objects as managed by the operator,
+    /// and each may hold up to 1 MiB; a list holds only one page untrimmed (trimming drops the data), so a small page
+    /// bounds that to about 25 MiB however many such objects exist.
+    /// </summary>
+    internal const int CodeObjectListPageSize = 25;
+
+    /// <summary>
     /// Adds the CodeExecution controller: it reconciles CodeExecutions, is woken by their children (sandbox Pods,
     /// NetworkPolicies, code ConfigMaps and Secrets, all selected by <paramref name="podLabelSelector"/>, the managed-by
-    /// label), and by changes of CodeRuntimes (for executions still waiting). Code objects are cached without their data. Options: section <c>Executions</c> of <paramref name="operatorSection"/>
+    /// label), and by changes of CodeRuntimes (for executions still waiting). Code objects are cached without their data
+    /// and listed in small pages (<see cref="CodeObjectListPageSize"/>). Options: section <c>Executions</c> of <paramref name="operatorSection"/>
     /// (the host binds <see cref="SandboxOptions"/> from the top-level section <c>Sandbox</c>).
     /// </summary>
     public static IServiceCollection AddCodeExecutionController(this IServiceCollection services, IConfiguration operatorSection, string podLabelSelector)
@@ -31,11 +39,13 @@ internal static class ServiceRegistration
             {
                 watch.LabelSelector = podLabelSelector;
                 watch.Trim = TrimConfigMap;
+                watch.ListPageSize = CodeObjectListPageSize;
             })
             .Owns<V1Secret>(watch =>
             {
                 watch.LabelSelector = podLabelSelector;
                 watch.Trim = TrimSecret;
+                watch.ListPageSize = CodeObjectListPageSize;
             })
             .Watches<CodeRuntime>(WaitingExecutionsOf));
         return services;
