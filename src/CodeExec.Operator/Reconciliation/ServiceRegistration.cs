@@ -1,7 +1,10 @@
 using CodeExec.Api;
 using CodeExec.Operator.Controller;
 using CodeExec.Operator.Controller.Caching;
+using CodeExec.Operator.Controller.Owners;
+using CodeExec.Operator.Hosting;
 using CodeExec.Operator.Sandbox;
+using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -34,22 +37,33 @@ internal static class ServiceRegistration
         services.AddSingleton<ExecutionMetrics>();
         services.AddController<CodeExecution, CodeExecutionReconciler>(controller => controller
             .Owns<V1Pod>(watch => watch.LabelSelector = podLabelSelector)
-            .Owns<V1NetworkPolicy>(watch => watch.LabelSelector = podLabelSelector)
+            .Owns<V1NetworkPolicy>(watch =>
+            {
+                watch.LabelSelector = podLabelSelector;
+                watch.Keep = IsControlledByAnExecution;
+            })
             .Owns<V1ConfigMap>(watch =>
             {
                 watch.LabelSelector = podLabelSelector;
                 watch.Trim = TrimConfigMap;
                 watch.ListPageSize = CodeObjectListPageSize;
+                watch.Keep = IsControlledByAnExecution;
             })
             .Owns<V1Secret>(watch =>
             {
                 watch.LabelSelector = podLabelSelector;
                 watch.Trim = TrimSecret;
                 watch.ListPageSize = CodeObjectListPageSize;
+                watch.Keep = IsControlledByAnExecution;
             })
             .Watches<CodeRuntime>(WaitingExecutionsOf));
         return services;
     }
+
+    // The label selector matches objects any tenant may label; only those a CodeExecution controls are the operator's.
+    // Others are never cached (the reconciler reads the API server when an object it expects is not in the cache).
+    private static bool IsControlledByAnExecution(IMetadata<V1ObjectMeta> child) =>
+        OwnerMapping.ControllerOwnerKey(child, OperatorHost.CodeExecutionResource) is not null;
 
     private static void TrimConfigMap(V1ConfigMap configMap)
     {

@@ -177,7 +177,10 @@ internal sealed class ResourceWatcher<TEntity>(
             foreach (var item in page.Items ?? [])
             {
                 options.Trim(item);
-                items.Add(item);
+                if (options.Keep?.Invoke(item) ?? true)
+                {
+                    items.Add(item);
+                }
             }
 
             page.Items = null;
@@ -271,6 +274,14 @@ internal sealed class ResourceWatcher<TEntity>(
 
         switch (watchEvent.Kind)
         {
+            case WatchEventKind.Added or WatchEventKind.Modified when options.Keep is { } keep && !KeepTrimmed(watchEvent.Entity!, keep):
+                // Not (or no longer) one to cache: forget it if it was cached.
+                if (cache.Remove(ObjectKey.Of(watchEvent.Entity!)) is { } forgotten)
+                {
+                    Notify(new ObjectChange<TEntity>(ChangeKind.Deleted, watchEvent.Entity!, forgotten));
+                }
+
+                break;
             case WatchEventKind.Added or WatchEventKind.Modified:
                 var entity = watchEvent.Entity!;
                 var previous = cache.Upsert(entity);
@@ -286,6 +297,12 @@ internal sealed class ResourceWatcher<TEntity>(
         }
 
         metrics.CachedObjects.WithLabels(Name).Set(cache.Count);
+    }
+
+    private bool KeepTrimmed(TEntity entity, Func<TEntity, bool> keep)
+    {
+        options.Trim(entity);
+        return keep(entity);
     }
 
     private void Notify(ObjectChange<TEntity> change)

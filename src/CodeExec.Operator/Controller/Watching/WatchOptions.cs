@@ -32,6 +32,12 @@ public sealed class WatchOptions<TEntity>
     public Action<TEntity> Trim { get; set; } = CacheTrimming.TrimMetadata;
 
     /// <summary>
+    /// When set, only objects it returns true for are cached and reported (checked after trimming, on lists and watch
+    /// events); an object that stops matching is removed as if deleted. Null keeps every object the selectors match.
+    /// </summary>
+    public Func<TEntity, bool>? Keep { get; set; }
+
+    /// <summary>
     /// Objects per page when listing this kind; null uses the shared <c>ListPageSize</c> (500). A list holds at most one
     /// page of untrimmed objects, so kinds whose objects may be large (ConfigMaps, Secrets: up to 1 MiB each) should
     /// use a small page.

@@ -85,7 +85,7 @@ public sealed class ResourceWatcherListTrimmingOnEmulatorTests : IAsyncLifetime
         await _emulator.DisposeAsync();
     }
 
-    private async Task CreateConfigMapsAsync(string prefix, int count, bool managed = true)
+    private async Task CreateConfigMapsAsync(string prefix, int count, bool managed = true, V1OwnerReference? owner = null)
     {
         for (var i = 0; i < count; i++)
         {
@@ -97,6 +97,7 @@ public sealed class ResourceWatcherListTrimmingOnEmulatorTests : IAsyncLifetime
                         Name = $"{prefix}-{i:D3}",
                         NamespaceProperty = "default",
                         Labels = managed ? new Dictionary<string, string> { ["app.kubernetes.io/managed-by"] = "codeexec-operator" } : null,
+                        OwnerReferences = owner is null ? null : [owner],
                     },
                     Data = new Dictionary<string, string> { ["main.py"] = LargeValue },
                 },
@@ -153,18 +154,21 @@ public sealed class ResourceWatcherListTrimmingOnEmulatorTests : IAsyncLifetime
         await _watcher.WaitForSyncAsync(Ct);
         Assert.Equal([25, 5], TrimsPerListRequest(fromRequest: 1));
 
-        // Cut the watcher off while more ConfigMaps appear and history is compacted: its next watch gets 410.
+        // Once the watch is live (it delivered a probe), cut the watcher off while more ConfigMaps appear and history
+        // is compacted: its next watch gets 410.
+        await CreateConfigMapsAsync("probe", 1);
+        await EventuallyAsync(() => _cache.Count == 31, "the watch delivered the probe");
         _emulator.Faults.FailRequests("WATCH", "configmaps", 500);
-        _emulator.Faults.CloseAllWatches();
+        Assert.True(_emulator.Faults.CloseAllWatches() >= 1);
         await CreateConfigMapsAsync("later", 30);
         _emulator.Faults.CompactHistory();
         _emulator.Faults.Reset();
 
-        await EventuallyAsync(() => _watcher.ListCount == 2 && _cache.Count == 60, "a relist of all 60 ConfigMaps");
+        await EventuallyAsync(() => _watcher.ListCount == 2 && _cache.Count == 61, "a relist of all 61 ConfigMaps");
         Assert.Equal(5, _source.Lists.Count);
-        Assert.Equal([25, 25, 10], TrimsPerListRequest(fromRequest: 3));
+        Assert.Equal([25, 25, 11], TrimsPerListRequest(fromRequest: 3));
         Assert.All(_trims, t => Assert.True(t.HadData));
-        AssertEverythingCachedIsTrimmed(60);
+        AssertEverythingCachedIsTrimmed(61);
     }
 
     [Fact]
@@ -183,6 +187,39 @@ public sealed class ResourceWatcherListTrimmingOnEmulatorTests : IAsyncLifetime
             "the ADDED and MODIFIED events cached");
         AssertEverythingCachedIsTrimmed(3);
         Assert.Equal(1, _watcher.ListCount);
+    }
+
+    [Fact]
+    public async Task Labelled_ConfigMaps_no_CodeExecution_controls_are_never_cached()
+    {
+        var execution = await CreateExecutionAsync(_client, "run");
+        var owner = CodeExec.Operator.Controller.Owners.OwnerMapping.ControllerReference(execution);
+        await CreateConfigMapsAsync("owned", 2, owner: owner);
+        await CreateConfigMapsAsync("tenant", 5);
+        var resource = ResourceType.FromEntityAttribute(typeof(V1ConfigMap))!;
+        var options = new WatchOptions<V1ConfigMap>
+        {
+            Resource = resource,
+            LabelSelector = _registered.LabelSelector,
+            ListPageSize = _registered.ListPageSize,
+            Trim = _registered.Trim,
+            Keep = _registered.Keep,
+        };
+        var cache = new ObjectCache<V1ConfigMap>(_registered.Trim);
+        var watcher = new ResourceWatcher<V1ConfigMap>(_source, resource, options,
+            new WatcherSettings(TimeSpan.FromMinutes(5), ListPageSize: 500,
+                new ExponentialBackoffSettings(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200))),
+            cache, new ControllerMetrics(), TimeProvider.System, NullLogger.Instance);
+        _running = watcher.RunAsync(_stop.Token);
+        await watcher.WaitForSyncAsync(Ct);
+        Assert.Equal(["owned-000", "owned-001"], cache.List().Select(c => c.Metadata.Name).Order());
+
+        await CreateConfigMapsAsync("later-tenant", 2);
+        await CreateConfigMapsAsync("later-owned", 1, owner: owner);
+        await EventuallyAsync(() => cache.Find(new ObjectKey("default", "later-owned-000")) is not null, "the owned ConfigMap cached");
+
+        Assert.Equal(["later-owned-000", "owned-000", "owned-001"], cache.List().Select(c => c.Metadata.Name).Order());
+        Assert.All(cache.List(), configMap => Assert.Null(configMap.Data));
     }
 
     /// <summary>Passes requests to the emulator's client and records the list (non-watch) requests in order.</summary>
