@@ -1,7 +1,10 @@
 using CodeExec.Api;
 using CodeExec.Operator.Controller;
 using CodeExec.Operator.Controller.Caching;
+using CodeExec.Operator.Controller.Owners;
+using CodeExec.Operator.Hosting;
 using CodeExec.Operator.Sandbox;
+using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,9 +16,17 @@ namespace CodeExec.Operator.Reconciliation;
 internal static class ServiceRegistration
 {
     /// <summary>
+    /// List page size for code ConfigMaps and Secrets. Any tenant can label its own objects as managed by the operator,
+    /// and each may hold up to 1 MiB; a list holds only one page untrimmed (trimming drops the data), so a small page
+    /// bounds that to about 25 MiB however many such objects exist.
+    /// </summary>
+    internal const int CodeObjectListPageSize = 25;
+
+    /// <summary>
     /// Adds the CodeExecution controller: it reconciles CodeExecutions, is woken by their children (sandbox Pods,
     /// NetworkPolicies, code ConfigMaps and Secrets, all selected by <paramref name="podLabelSelector"/>, the managed-by
-    /// label), and by changes of CodeRuntimes (for executions still waiting). Code objects are cached without their data. Options: section <c>Executions</c> of <paramref name="operatorSection"/>
+    /// label), and by changes of CodeRuntimes (for executions still waiting). Code objects are cached without their data
+    /// and listed in small pages (<see cref="CodeObjectListPageSize"/>). Options: section <c>Executions</c> of <paramref name="operatorSection"/>
     /// (the host binds <see cref="SandboxOptions"/> from the top-level section <c>Sandbox</c>).
     /// </summary>
     public static IServiceCollection AddCodeExecutionController(this IServiceCollection services, IConfiguration operatorSection, string podLabelSelector)
@@ -26,20 +37,33 @@ internal static class ServiceRegistration
         services.AddSingleton<ExecutionMetrics>();
         services.AddController<CodeExecution, CodeExecutionReconciler>(controller => controller
             .Owns<V1Pod>(watch => watch.LabelSelector = podLabelSelector)
-            .Owns<V1NetworkPolicy>(watch => watch.LabelSelector = podLabelSelector)
+            .Owns<V1NetworkPolicy>(watch =>
+            {
+                watch.LabelSelector = podLabelSelector;
+                watch.Keep = IsControlledByAnExecution;
+            })
             .Owns<V1ConfigMap>(watch =>
             {
                 watch.LabelSelector = podLabelSelector;
                 watch.Trim = TrimConfigMap;
+                watch.ListPageSize = CodeObjectListPageSize;
+                watch.Keep = IsControlledByAnExecution;
             })
             .Owns<V1Secret>(watch =>
             {
                 watch.LabelSelector = podLabelSelector;
                 watch.Trim = TrimSecret;
+                watch.ListPageSize = CodeObjectListPageSize;
+                watch.Keep = IsControlledByAnExecution;
             })
             .Watches<CodeRuntime>(WaitingExecutionsOf));
         return services;
     }
+
+    // The label selector matches objects any tenant may label; only those a CodeExecution controls are the operator's.
+    // Others are never cached (the reconciler reads the API server when an object it expects is not in the cache).
+    private static bool IsControlledByAnExecution(IMetadata<V1ObjectMeta> child) =>
+        OwnerMapping.ControllerOwnerKey(child, OperatorHost.CodeExecutionResource) is not null;
 
     private static void TrimConfigMap(V1ConfigMap configMap)
     {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using CodeExec.Operator.Controller.Caching;
 using CodeExec.Operator.Controller.Metrics;
 using CodeExec.Operator.Controller.Queue;
@@ -64,6 +65,15 @@ internal sealed class ResourceWatcher<TEntity>(
     private static readonly TimeSpan ClientTimeoutGrace = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan ShortestHealthyWatch = TimeSpan.FromSeconds(1);
 
+    // The client library's serializer options (its converters for dates, quantities and int-or-string), to decode list
+    // pages from a stream with System.Text.Json directly: KubernetesJson only decodes streams synchronously.
+    private static readonly Lazy<JsonSerializerOptions> JsonOptions = new(() =>
+    {
+        JsonSerializerOptions? captured = null;
+        KubernetesJson.AddJsonOptions(o => captured = o);
+        return captured ?? throw new InvalidOperationException("KubernetesJson did not expose its serializer options");
+    });
+
     private readonly ExponentialBackoff _errorBackoff = new(settings.ErrorBackoff.BaseDelay, settings.ErrorBackoff.MaxDelay, JitterFraction: 0.5);
     private readonly Lock _subscribersLock = new();
     private Action<ObjectChange<TEntity>>[] _subscribers = [];
@@ -76,6 +86,9 @@ internal sealed class ResourceWatcher<TEntity>(
 
     /// <summary>The resourceVersion the next watch resumes from (null when a full list is due).</summary>
     public string? ResourceVersion { get; private set; }
+
+    /// <summary>Objects per list page: the watch's own <see cref="WatchOptions{TEntity}.ListPageSize"/>, else the shared setting.</summary>
+    public int ListPageSize => options.ListPageSize ?? settings.ListPageSize;
 
     /// <summary>How many full lists this watcher has made (the first, and one after each expiry).</summary>
     public int ListCount { get; private set; }
@@ -136,6 +149,9 @@ internal sealed class ResourceWatcher<TEntity>(
         }
     }
 
+    // Lists the kind page by page. Each page is decoded from the response stream (never read into one string) and
+    // each of its objects is trimmed (WatchOptions.Trim) before the next page is requested, so at most one page of
+    // untrimmed objects is alive at a time, on the first list and on every relist alike.
     private async Task ListAsync(CancellationToken cancellationToken)
     {
         List<TEntity> items = [];
@@ -143,18 +159,31 @@ internal sealed class ResourceWatcher<TEntity>(
         string? listVersion;
         do
         {
-            var query = new StringBuilder("?limit=").Append(settings.ListPageSize);
+            var query = new StringBuilder("?limit=").Append(ListPageSize);
             AppendSelectors(query);
             if (continueToken is not null)
             {
                 query.Append("&continue=").Append(Uri.EscapeDataString(continueToken));
             }
 
-            using var response = await api.GetStreamingAsync(resource.CollectionPath(options.Namespace) + query, cancellationToken);
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            var page = KubernetesJson.Deserialize<KubernetesList<TEntity>>(body)
-                ?? throw new InvalidDataException($"{Name}: empty list response");
-            items.AddRange(page.Items ?? []);
+            KubernetesList<TEntity> page;
+            using (var response = await api.GetStreamingAsync(resource.CollectionPath(options.Namespace) + query, cancellationToken))
+            {
+                await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+                page = await JsonSerializer.DeserializeAsync<KubernetesList<TEntity>>(stream, JsonOptions.Value, cancellationToken)
+                    ?? throw new InvalidDataException($"{Name}: empty list response");
+            }
+
+            foreach (var item in page.Items ?? [])
+            {
+                options.Trim(item);
+                if (options.Keep?.Invoke(item) ?? true)
+                {
+                    items.Add(item);
+                }
+            }
+
+            page.Items = null;
             continueToken = string.IsNullOrEmpty(page.Metadata?.ContinueProperty) ? null : page.Metadata.ContinueProperty;
             listVersion = page.Metadata?.ResourceVersion;
         }
@@ -245,6 +274,14 @@ internal sealed class ResourceWatcher<TEntity>(
 
         switch (watchEvent.Kind)
         {
+            case WatchEventKind.Added or WatchEventKind.Modified when options.Keep is { } keep && !KeepTrimmed(watchEvent.Entity!, keep):
+                // Not (or no longer) one to cache: forget it if it was cached.
+                if (cache.Remove(ObjectKey.Of(watchEvent.Entity!)) is { } forgotten)
+                {
+                    Notify(new ObjectChange<TEntity>(ChangeKind.Deleted, watchEvent.Entity!, forgotten));
+                }
+
+                break;
             case WatchEventKind.Added or WatchEventKind.Modified:
                 var entity = watchEvent.Entity!;
                 var previous = cache.Upsert(entity);
@@ -260,6 +297,12 @@ internal sealed class ResourceWatcher<TEntity>(
         }
 
         metrics.CachedObjects.WithLabels(Name).Set(cache.Count);
+    }
+
+    private bool KeepTrimmed(TEntity entity, Func<TEntity, bool> keep)
+    {
+        options.Trim(entity);
+        return keep(entity);
     }
 
     private void Notify(ObjectChange<TEntity> change)

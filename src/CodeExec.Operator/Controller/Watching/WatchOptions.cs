@@ -24,8 +24,29 @@ public sealed class WatchOptions<TEntity>
     /// <summary>Watch one namespace only; null watches all of them. Ignored for cluster-scoped kinds.</summary>
     public string? Namespace { get; set; }
 
-    /// <summary>Removes what reconcile does not need before an object is cached. Default: <see cref="CacheTrimming.TrimMetadata"/>.</summary>
+    /// <summary>
+    /// Removes what reconcile does not need before an object is cached. Default: <see cref="CacheTrimming.TrimMetadata"/>.
+    /// Applied to every watch event and, when listing, to each page's objects as soon as the page is decoded (before
+    /// the next page is requested). Must be idempotent: the cache may apply it again.
+    /// </summary>
     public Action<TEntity> Trim { get; set; } = CacheTrimming.TrimMetadata;
+
+    /// <summary>
+    /// When set, only objects it returns true for are cached and reported (checked after trimming, on lists and watch
+    /// events); an object that stops matching is removed as if deleted. Null keeps every object the selectors match.
+    /// </summary>
+    public Func<TEntity, bool>? Keep { get; set; }
+
+    /// <summary>
+    /// Objects per page when listing this kind; null uses the shared <c>ListPageSize</c> (500). A list holds at most one
+    /// page of untrimmed objects, so kinds whose objects may be large (ConfigMaps, Secrets: up to 1 MiB each) should
+    /// use a small page.
+    /// </summary>
+    public int? ListPageSize
+    {
+        get;
+        set => field = value is null or > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "a list page holds at least one object");
+    }
 }
 
 /// <summary>Settings shared by every watcher (from <c>Operator:Controller</c> in configuration).</summary>
