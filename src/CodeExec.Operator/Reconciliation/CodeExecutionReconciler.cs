@@ -288,12 +288,21 @@ internal sealed class CodeExecutionReconciler(
     }
 
     /// <summary>
-    /// Ends an execution whose Pod was never created: a child create the API server refused, or a child name taken by
-    /// an object that is not this execution's. Deletes the children already ensured (<paramref name="ours"/>), by UID.
+    /// Ends an execution whose Pod was not recorded in status: a child create the API server refused, or a child name
+    /// taken by an object that is not this execution's. An earlier attempt may have created the Pod and failed to write
+    /// status (a 409), and this attempt rendered something else (the codeFrom source or DNS changed): a Pod of the
+    /// sandbox's name controlled by this execution is deleted first, by UID and with grace period 0, so it never runs
+    /// without its NetworkPolicy. Then the children already ensured (<paramref name="ours"/>) are deleted, by UID.
     /// </summary>
     private async Task<ReconcileResult> EndBeforeStartAsync(CodeExecution execution, string reason, string message, SandboxRun run,
         IReadOnlyList<IKubernetesObject<V1ObjectMeta>> ours, CancellationToken cancellationToken)
     {
+        if (await FindControlledPodAsync(execution, cancellationToken) is { } earlier)
+        {
+            await DeleteOwnedAsync(earlier, cancellationToken, gracePeriodSeconds: 0);
+            message += $"; the sandbox Pod {earlier.Metadata.Name} an earlier attempt had created was deleted";
+        }
+
         var status = FinalStatusBuilder.NotStarted(execution, reason, message, run, time);
         status.NetworkPolicyUid = ours.OfType<V1NetworkPolicy>().FirstOrDefault()?.Metadata.Uid;
         status.CodeObjectUid = ours.FirstOrDefault(c => c is V1ConfigMap or V1Secret)?.Metadata.Uid;
@@ -308,6 +317,24 @@ internal sealed class CodeExecutionReconciler(
         }
 
         return await CleanUpAndExpireAsync(updated, cancellationToken);
+    }
+
+    /// <summary>
+    /// The Pod of the sandbox's name controlled by this execution, from the cache or else the API server (the cache may
+    /// lag behind a create of an earlier attempt); null when there is none.
+    /// </summary>
+    private async Task<V1Pod?> FindControlledPodAsync(CodeExecution execution, CancellationToken cancellationToken)
+    {
+        var key = new ObjectKey(execution.Metadata.NamespaceProperty, SandboxNames.Pod(execution));
+        var uid = execution.Metadata.Uid;
+        var cached = pods.Find(key);
+        if (ChildOwnership.IsControlledBy(cached?.Metadata, uid))
+        {
+            return cached;
+        }
+
+        var read = await ReadPodAsync(key, cancellationToken);
+        return ChildOwnership.IsControlledBy(read?.Metadata, uid) ? read : null;
     }
 
     /// <summary>
@@ -567,11 +594,19 @@ internal sealed class CodeExecutionReconciler(
         };
     }
 
-    /// <summary>Deletes a child known to be ours, by UID: if the name now holds another object, the precondition fails and nothing is deleted.</summary>
-    private async Task DeleteOwnedAsync(IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes a child known to be ours, by UID: if the name now holds another object, the precondition fails and nothing
+    /// is deleted. <paramref name="gracePeriodSeconds"/> 0 stops a Pod at once instead of after its termination grace period.
+    /// </summary>
+    private async Task DeleteOwnedAsync(IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken, long? gracePeriodSeconds = null)
     {
         var (name, namespaceName) = (child.Metadata.Name, child.Metadata.NamespaceProperty);
-        var options = new V1DeleteOptions { PropagationPolicy = "Background", Preconditions = new V1Preconditions { Uid = child.Metadata.Uid } };
+        var options = new V1DeleteOptions
+        {
+            PropagationPolicy = "Background",
+            GracePeriodSeconds = gracePeriodSeconds,
+            Preconditions = new V1Preconditions { Uid = child.Metadata.Uid },
+        };
         try
         {
             switch (child)
