@@ -25,15 +25,16 @@ namespace CodeExec.Operator.Reconciliation;
 /// <item>ensure the NetworkPolicy, then the code ConfigMap/Secret, then the Pod (never a Pod without its policy): an
 /// existing object of the name is used only when it is this execution's (<see cref="ChildOwnership"/>), else the
 /// execution ends Failed NameConflict; an API server refusal (4xx) ends it Failed PodRejected, ChildRejected or
-/// QuotaExceeded; 5xx, 429 and timeouts fail the reconcile, which is retried with backoff. The UIDs of the three
-/// children go into status, and only the Pod of that UID is ever read as the result;</item>
+/// QuotaExceeded (either way, a Pod of this execution that an earlier attempt made without recording it is first
+/// deleted with grace period 0); 5xx, 429 and timeouts fail the reconcile, which is retried with backoff. The UIDs of
+/// the three children go into status, and only the Pod of that UID is ever read as the result;</item>
 /// <item>while the Pod exists, the NetworkPolicy and code object of the recorded UIDs must stay (unchanged): one
-/// deleted, replaced or changed ends the execution Failed IsolationLost and the Pod is deleted;</item>
+/// deleted, replaced or changed ends the execution Failed IsolationLost and the Pod is deleted with grace period 0;</item>
 /// <item>observe the Pod's status (the kubelet's word, not the code's): Pending, Running, then a final result;</item>
 /// <item>collect the bounded output from the collector sidecar's log and write the whole result in one status write
 /// (a 409 fails the reconcile, which re-reads and retries; the Pod stays until the result is stored);</item>
-/// <item>delete the children of the UIDs in status (found in the caches, each with a UID precondition), and the
-/// CodeExecution itself once its TTL after completion has passed.</item>
+/// <item>delete the children of the UIDs in status (found in the caches, each with a UID precondition; the NetworkPolicy
+/// only once the Pod is gone), and the CodeExecution itself once its TTL after completion has passed.</item>
 /// </list>
 /// </summary>
 internal sealed class CodeExecutionReconciler(
@@ -380,10 +381,13 @@ internal sealed class CodeExecutionReconciler(
         return null;
     }
 
-    /// <summary>Stops the sandbox at once (its isolation or code can no longer be vouched for) and ends the execution Failed IsolationLost.</summary>
+    /// <summary>
+    /// Stops the sandbox at once (its isolation or code can no longer be vouched for: the Pod is deleted with grace period
+    /// 0, so code that ignores SIGTERM gets no termination grace period) and ends the execution Failed IsolationLost.
+    /// </summary>
     private async Task<ReconcileResult> EndIsolationLostAsync(CodeExecution execution, V1Pod pod, string problem, CancellationToken cancellationToken)
     {
-        await DeleteOwnedAsync(pod, cancellationToken);
+        await DeleteOwnedAsync(pod, cancellationToken, gracePeriodSeconds: 0);
         var now = time.GetUtcNow().UtcDateTime;
         var observed = PodOutcome.Observe(pod, time.GetUtcNow(), Sandbox.StartDeadline);
         var lost = new PodObservation(PodProgress.Finished, ExecutionPhase.Failed, ExecutionReason.IsolationLost,
@@ -395,8 +399,10 @@ internal sealed class CodeExecutionReconciler(
     /// Deletes the children this operator created for the execution: the objects of the UIDs in status, found in the
     /// caches of Pods, code objects and NetworkPolicies, each deleted with a UID precondition. Nothing else is deleted,
     /// whatever its name or ownerReferences (anything else that names this execution as its controller goes with it
-    /// through the garbage collector). The Pod goes first: its NetworkPolicy must outlive it. Once they are gone, a
-    /// resync or a restart finds nothing to delete and makes no API call.
+    /// through the garbage collector). The Pod goes first, and its NetworkPolicy must outlive it: while the Pod is still
+    /// in the cache (terminating for its grace period, or its deletion not yet observed) the policy is kept and the
+    /// clean-up is retried shortly, and the CodeExecution is not expired either (its deletion would let the garbage
+    /// collector take the policy). Once they are gone, a resync or a restart finds nothing to delete and makes no API call.
     /// </summary>
     private async Task<ReconcileResult> CleanUpAndExpireAsync(CodeExecution execution, CancellationToken cancellationToken)
     {
@@ -413,12 +419,23 @@ internal sealed class CodeExecutionReconciler(
                 : null,
             status?.NetworkPolicyUid is { } policyUid ? WithUid(policies.Find(new ObjectKey(namespaceName, SandboxNames.NetworkPolicy(execution))), policyUid) : null,
         ];
+        var podRemains = children[0] is not null;
         foreach (var child in children)
         {
+            if (child is V1NetworkPolicy && podRemains)
+            {
+                continue;
+            }
+
             if (child is not null && child.Metadata.DeletionTimestamp is null)
             {
                 await DeleteOwnedAsync(child, cancellationToken);
             }
+        }
+
+        if (podRemains)
+        {
+            return ReconcileResult.After(TimeSpan.FromSeconds(1));
         }
 
         return await ExpireAsync(execution, cancellationToken);

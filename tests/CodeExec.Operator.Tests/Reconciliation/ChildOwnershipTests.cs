@@ -319,6 +319,32 @@ public sealed class ChildOwnershipTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task N3_IsolationLost_stops_a_Pod_that_ignores_SIGTERM_at_once_and_its_NetworkPolicy_outlives_it()
+    {
+        await using var cluster = await SandboxCluster.StartAsync(gracefulPodDeletion: true);
+        using var recorder = await ObjectRecorder.StartAsync(cluster.Client, SandboxCluster.Namespace);
+        await cluster.StartOperatorAsync();
+        cluster.ScriptSandbox("stubborn", new ScriptedContainer { RunsUntilStopped = true, IgnoresTermination = true });
+        await cluster.CreateExecutionAsync("stubborn", spec => spec.Limits = new ExecutionLimits { TimeoutSeconds = 120 });
+        await cluster.WaitForPhaseAsync("stubborn", ExecutionPhase.Running);
+        var names = await cluster.ChildNamesAsync("stubborn");
+
+        var allowAll = new V1Patch("""{"spec":{"egress":[{}]}}""", V1Patch.PatchType.MergePatch);
+        await cluster.Client.NetworkingV1.PatchNamespacedNetworkPolicyAsync(allowAll, names.Policy, SandboxCluster.Namespace, cancellationToken: Ct);
+
+        var status = (await cluster.WaitForAsync("stubborn", e => ExecutionPhase.IsFinal(e?.Status?.Phase), TimeSpan.FromSeconds(20), "a final phase"))!.Status!;
+        Assert.Equal((ExecutionPhase.Failed, ExecutionReason.IsolationLost), (status.Phase, status.Reason));
+        await EmulatedCluster.EventuallyAsync(() => recorder.Events.Any(e => e is { Type: WatchEventType.Deleted, Kind: "NetworkPolicy" } && e.Name == names.Policy),
+            "the NetworkPolicy is deleted");
+
+        // The Pod is gone before its policy is deleted (the code ignores SIGTERM: a graceful deletion would keep it 5 s more).
+        var podDeleted = Assert.Single(recorder.Events, e => e is { Type: WatchEventType.Deleted, Kind: "Pod" } && e.Name == names.Pod);
+        var policyDeleted = Assert.Single(recorder.Events, e => e is { Type: WatchEventType.Deleted, Kind: "NetworkPolicy" } && e.Name == names.Policy);
+        Assert.True(podDeleted.ResourceVersion < policyDeleted.ResourceVersion,
+            $"Pod deleted at {podDeleted.ResourceVersion}, NetworkPolicy at {policyDeleted.ResourceVersion}");
+    }
+
+    [Fact]
     public async Task A_code_ConfigMap_replaced_while_the_Pod_exists_ends_the_execution()
     {
         await _cluster.StartOperatorAsync();
