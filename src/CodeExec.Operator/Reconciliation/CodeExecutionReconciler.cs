@@ -25,15 +25,16 @@ namespace CodeExec.Operator.Reconciliation;
 /// <item>ensure the NetworkPolicy, then the code ConfigMap/Secret, then the Pod (never a Pod without its policy): an
 /// existing object of the name is used only when it is this execution's (<see cref="ChildOwnership"/>), else the
 /// execution ends Failed NameConflict; an API server refusal (4xx) ends it Failed PodRejected, ChildRejected or
-/// QuotaExceeded; 5xx, 429 and timeouts fail the reconcile, which is retried with backoff. The UIDs of the three
-/// children go into status, and only the Pod of that UID is ever read as the result;</item>
+/// QuotaExceeded (either way, a Pod of this execution that an earlier attempt made without recording it is first
+/// deleted with grace period 0); 5xx, 429 and timeouts fail the reconcile, which is retried with backoff. The UIDs of
+/// the three children go into status, and only the Pod of that UID is ever read as the result;</item>
 /// <item>while the Pod exists, the NetworkPolicy and code object of the recorded UIDs must stay (unchanged): one
-/// deleted, replaced or changed ends the execution Failed IsolationLost and the Pod is deleted;</item>
+/// deleted, replaced or changed ends the execution Failed IsolationLost and the Pod is deleted with grace period 0;</item>
 /// <item>observe the Pod's status (the kubelet's word, not the code's): Pending, Running, then a final result;</item>
 /// <item>collect the bounded output from the collector sidecar's log and write the whole result in one status write
 /// (a 409 fails the reconcile, which re-reads and retries; the Pod stays until the result is stored);</item>
-/// <item>delete the children of the UIDs in status (found in the caches, each with a UID precondition), and the
-/// CodeExecution itself once its TTL after completion has passed.</item>
+/// <item>delete the children of the UIDs in status (found in the caches, each with a UID precondition; the NetworkPolicy
+/// only once the Pod is gone), and the CodeExecution itself once its TTL after completion has passed.</item>
 /// </list>
 /// </summary>
 internal sealed class CodeExecutionReconciler(
@@ -288,12 +289,21 @@ internal sealed class CodeExecutionReconciler(
     }
 
     /// <summary>
-    /// Ends an execution whose Pod was never created: a child create the API server refused, or a child name taken by
-    /// an object that is not this execution's. Deletes the children already ensured (<paramref name="ours"/>), by UID.
+    /// Ends an execution whose Pod was not recorded in status: a child create the API server refused, or a child name
+    /// taken by an object that is not this execution's. An earlier attempt may have created the Pod and failed to write
+    /// status (a 409), and this attempt rendered something else (the codeFrom source or DNS changed): a Pod of the
+    /// sandbox's name controlled by this execution is deleted first, by UID and with grace period 0, so it never runs
+    /// without its NetworkPolicy. Then the children already ensured (<paramref name="ours"/>) are deleted, by UID.
     /// </summary>
     private async Task<ReconcileResult> EndBeforeStartAsync(CodeExecution execution, string reason, string message, SandboxRun run,
         IReadOnlyList<IKubernetesObject<V1ObjectMeta>> ours, CancellationToken cancellationToken)
     {
+        if (await FindControlledPodAsync(execution, cancellationToken) is { } earlier)
+        {
+            await DeleteOwnedAsync(earlier, cancellationToken, gracePeriodSeconds: 0);
+            message += $"; the sandbox Pod {earlier.Metadata.Name} an earlier attempt had created was deleted";
+        }
+
         var status = FinalStatusBuilder.NotStarted(execution, reason, message, run, time);
         status.NetworkPolicyUid = ours.OfType<V1NetworkPolicy>().FirstOrDefault()?.Metadata.Uid;
         status.CodeObjectUid = ours.FirstOrDefault(c => c is V1ConfigMap or V1Secret)?.Metadata.Uid;
@@ -308,6 +318,24 @@ internal sealed class CodeExecutionReconciler(
         }
 
         return await CleanUpAndExpireAsync(updated, cancellationToken);
+    }
+
+    /// <summary>
+    /// The Pod of the sandbox's name controlled by this execution, from the cache or else the API server (the cache may
+    /// lag behind a create of an earlier attempt); null when there is none.
+    /// </summary>
+    private async Task<V1Pod?> FindControlledPodAsync(CodeExecution execution, CancellationToken cancellationToken)
+    {
+        var key = new ObjectKey(execution.Metadata.NamespaceProperty, SandboxNames.Pod(execution));
+        var uid = execution.Metadata.Uid;
+        var cached = pods.Find(key);
+        if (ChildOwnership.IsControlledBy(cached?.Metadata, uid))
+        {
+            return cached;
+        }
+
+        var read = await ReadPodAsync(key, cancellationToken);
+        return ChildOwnership.IsControlledBy(read?.Metadata, uid) ? read : null;
     }
 
     /// <summary>
@@ -353,10 +381,13 @@ internal sealed class CodeExecutionReconciler(
         return null;
     }
 
-    /// <summary>Stops the sandbox at once (its isolation or code can no longer be vouched for) and ends the execution Failed IsolationLost.</summary>
+    /// <summary>
+    /// Stops the sandbox at once (its isolation or code can no longer be vouched for: the Pod is deleted with grace period
+    /// 0, so code that ignores SIGTERM gets no termination grace period) and ends the execution Failed IsolationLost.
+    /// </summary>
     private async Task<ReconcileResult> EndIsolationLostAsync(CodeExecution execution, V1Pod pod, string problem, CancellationToken cancellationToken)
     {
-        await DeleteOwnedAsync(pod, cancellationToken);
+        await DeleteOwnedAsync(pod, cancellationToken, gracePeriodSeconds: 0);
         var now = time.GetUtcNow().UtcDateTime;
         var observed = PodOutcome.Observe(pod, time.GetUtcNow(), Sandbox.StartDeadline);
         var lost = new PodObservation(PodProgress.Finished, ExecutionPhase.Failed, ExecutionReason.IsolationLost,
@@ -368,8 +399,10 @@ internal sealed class CodeExecutionReconciler(
     /// Deletes the children this operator created for the execution: the objects of the UIDs in status, found in the
     /// caches of Pods, code objects and NetworkPolicies, each deleted with a UID precondition. Nothing else is deleted,
     /// whatever its name or ownerReferences (anything else that names this execution as its controller goes with it
-    /// through the garbage collector). The Pod goes first: its NetworkPolicy must outlive it. Once they are gone, a
-    /// resync or a restart finds nothing to delete and makes no API call.
+    /// through the garbage collector). The Pod goes first, and its NetworkPolicy must outlive it: while the Pod is still
+    /// in the cache (terminating for its grace period, or its deletion not yet observed) the policy is kept and the
+    /// clean-up is retried shortly, and the CodeExecution is not expired either (its deletion would let the garbage
+    /// collector take the policy). Once they are gone, a resync or a restart finds nothing to delete and makes no API call.
     /// </summary>
     private async Task<ReconcileResult> CleanUpAndExpireAsync(CodeExecution execution, CancellationToken cancellationToken)
     {
@@ -386,12 +419,23 @@ internal sealed class CodeExecutionReconciler(
                 : null,
             status?.NetworkPolicyUid is { } policyUid ? WithUid(policies.Find(new ObjectKey(namespaceName, SandboxNames.NetworkPolicy(execution))), policyUid) : null,
         ];
+        var podRemains = children[0] is not null;
         foreach (var child in children)
         {
+            if (child is V1NetworkPolicy && podRemains)
+            {
+                continue;
+            }
+
             if (child is not null && child.Metadata.DeletionTimestamp is null)
             {
                 await DeleteOwnedAsync(child, cancellationToken);
             }
+        }
+
+        if (podRemains)
+        {
+            return ReconcileResult.After(TimeSpan.FromSeconds(1));
         }
 
         return await ExpireAsync(execution, cancellationToken);
@@ -567,11 +611,19 @@ internal sealed class CodeExecutionReconciler(
         };
     }
 
-    /// <summary>Deletes a child known to be ours, by UID: if the name now holds another object, the precondition fails and nothing is deleted.</summary>
-    private async Task DeleteOwnedAsync(IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes a child known to be ours, by UID: if the name now holds another object, the precondition fails and nothing
+    /// is deleted. <paramref name="gracePeriodSeconds"/> 0 stops a Pod at once instead of after its termination grace period.
+    /// </summary>
+    private async Task DeleteOwnedAsync(IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken, long? gracePeriodSeconds = null)
     {
         var (name, namespaceName) = (child.Metadata.Name, child.Metadata.NamespaceProperty);
-        var options = new V1DeleteOptions { PropagationPolicy = "Background", Preconditions = new V1Preconditions { Uid = child.Metadata.Uid } };
+        var options = new V1DeleteOptions
+        {
+            PropagationPolicy = "Background",
+            GracePeriodSeconds = gracePeriodSeconds,
+            Preconditions = new V1Preconditions { Uid = child.Metadata.Uid },
+        };
         try
         {
             switch (child)

@@ -43,11 +43,18 @@ internal sealed class SandboxCluster : IAsyncDisposable
     public SimulatedNode Node { get; }
     public string KubeconfigPath { get; }
 
-    /// <summary>Starts the cluster; its kubelet runs pods with <paramref name="runner"/> (default: a scripted runner).</summary>
-    public static async Task<SandboxCluster> StartAsync(IPodRunner? runner = null)
+    /// <summary>
+    /// Starts the cluster; its kubelet runs pods with <paramref name="runner"/> (default: a scripted runner). With
+    /// <paramref name="gracefulPodDeletion"/>, a deleted running Pod stays (terminating) until its kubelet has stopped it.
+    /// </summary>
+    public static async Task<SandboxCluster> StartAsync(IPodRunner? runner = null, bool gracefulPodDeletion = false)
     {
         // What a cluster prepared for the operator has: config/runtime's RuntimeClass gvisor and PriorityClass codeexec-sandbox.
-        var emulator = await KubernetesEmulator.StartAsync(new EmulatorOptions { ManifestPaths = { KubernetesEmulator.SandboxRuntimeManifests } });
+        var emulator = await KubernetesEmulator.StartAsync(new EmulatorOptions
+        {
+            ManifestPaths = { KubernetesEmulator.SandboxRuntimeManifests },
+            GracefulPodDeletion = gracefulPodDeletion,
+        });
         var client = emulator.CreateClient();
         runner ??= PodRunners.Scripted();
         var node = await SimulatedNode.StartAsync(client, emulator.Logs, runner);

@@ -195,6 +195,54 @@ public sealed class ChildOwnershipTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task N1_a_Pod_whose_status_write_failed_is_deleted_before_its_NetworkPolicy_when_the_retry_ends_NameConflict()
+    {
+        using var recorder = await ObjectRecorder.StartAsync(_cluster.Client, SandboxCluster.Namespace);
+        await _cluster.Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap
+        {
+            Metadata = new V1ObjectMeta { Name = "source", NamespaceProperty = SandboxCluster.Namespace },
+            Data = new Dictionary<string, string> { ["code"] = "print('first')" },
+        }, SandboxCluster.Namespace, cancellationToken: Ct);
+        _cluster.ScriptSandbox("retried", new ScriptedContainer { RunsUntilStopped = true });
+
+        // The PodCreated status write keeps failing with 409 (a tenant annotating the execution): the Pod runs, its UID unrecorded.
+        _cluster.Emulator.Faults.FailRequests("PUT", "codeexecutions/status", 409);
+        var first = await _cluster.StartOperatorAsync();
+        await _cluster.CreateExecutionAsync("retried", spec =>
+        {
+            spec.Code = null;
+            spec.CodeFrom = new CodeSource { ConfigMapKeyRef = new KeyReference { Name = "source", Key = "code" } };
+        });
+        var names = await _cluster.ChildNamesAsync("retried");
+        await EmulatedCluster.EventuallyAsync(async () => await _cluster.GetPodAsync(names.Pod) is not null
+            && _cluster.Emulator.Faults.InjectedFailures > 0, "the sandbox Pod exists and its status write failed");
+        await first.KillAsync();
+
+        // The tenant changes the code source between attempts: the retry renders another code object, which is not the one in place.
+        await _cluster.Client.CoreV1.ReplaceNamespacedConfigMapAsync(new V1ConfigMap
+        {
+            Metadata = new V1ObjectMeta { Name = "source", NamespaceProperty = SandboxCluster.Namespace },
+            Data = new Dictionary<string, string> { ["code"] = "print('second')" },
+        }, "source", SandboxCluster.Namespace, cancellationToken: Ct);
+        _cluster.Emulator.Faults.Reset();
+        await _cluster.StartOperatorAsync();
+
+        var status = (await _cluster.WaitForFinalAsync("retried")).Status!;
+        Assert.Equal((ExecutionPhase.Failed, ExecutionReason.NameConflict), (status.Phase, status.Reason));
+        Assert.Contains("ConfigMap " + names.Code, status.Message, StringComparison.Ordinal);
+        Assert.Contains("Pod " + names.Pod, status.Message, StringComparison.Ordinal);
+        await EmulatedCluster.EventuallyAsync(async () => await _cluster.GetPodAsync(names.Pod) is null, "the sandbox Pod is deleted");
+        await EmulatedCluster.EventuallyAsync(() => Task.FromResult(recorder.Events.Any(e => e is { Type: WatchEventType.Deleted, Kind: "NetworkPolicy" }
+            && e.Name == names.Policy)), "the NetworkPolicy is deleted");
+
+        // The Pod was gone before its NetworkPolicy.
+        var podDeleted = Assert.Single(recorder.Events, e => e is { Type: WatchEventType.Deleted, Kind: "Pod" } && e.Name == names.Pod);
+        var policyDeleted = Assert.Single(recorder.Events, e => e is { Type: WatchEventType.Deleted, Kind: "NetworkPolicy" } && e.Name == names.Policy);
+        Assert.True(podDeleted.ResourceVersion < policyDeleted.ResourceVersion,
+            $"Pod deleted at {podDeleted.ResourceVersion}, NetworkPolicy at {policyDeleted.ResourceVersion}");
+    }
+
+    [Fact]
     public async Task Finding_11_a_tenant_made_Pod_with_a_matching_ownerReference_is_never_read()
     {
         var execution = await _cluster.CreateExecutionAsync("job1");
@@ -268,6 +316,32 @@ public sealed class ChildOwnershipTests : IAsyncLifetime
         var status = (await _cluster.WaitForAsync("widened", e => ExecutionPhase.IsFinal(e?.Status?.Phase), TimeSpan.FromSeconds(20), "a final phase"))!.Status!;
         Assert.Equal((ExecutionPhase.Failed, ExecutionReason.IsolationLost), (status.Phase, status.Reason));
         Assert.Contains("changed", status.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task N3_IsolationLost_stops_a_Pod_that_ignores_SIGTERM_at_once_and_its_NetworkPolicy_outlives_it()
+    {
+        await using var cluster = await SandboxCluster.StartAsync(gracefulPodDeletion: true);
+        using var recorder = await ObjectRecorder.StartAsync(cluster.Client, SandboxCluster.Namespace);
+        await cluster.StartOperatorAsync();
+        cluster.ScriptSandbox("stubborn", new ScriptedContainer { RunsUntilStopped = true, IgnoresTermination = true });
+        await cluster.CreateExecutionAsync("stubborn", spec => spec.Limits = new ExecutionLimits { TimeoutSeconds = 120 });
+        await cluster.WaitForPhaseAsync("stubborn", ExecutionPhase.Running);
+        var names = await cluster.ChildNamesAsync("stubborn");
+
+        var allowAll = new V1Patch("""{"spec":{"egress":[{}]}}""", V1Patch.PatchType.MergePatch);
+        await cluster.Client.NetworkingV1.PatchNamespacedNetworkPolicyAsync(allowAll, names.Policy, SandboxCluster.Namespace, cancellationToken: Ct);
+
+        var status = (await cluster.WaitForAsync("stubborn", e => ExecutionPhase.IsFinal(e?.Status?.Phase), TimeSpan.FromSeconds(20), "a final phase"))!.Status!;
+        Assert.Equal((ExecutionPhase.Failed, ExecutionReason.IsolationLost), (status.Phase, status.Reason));
+        await EmulatedCluster.EventuallyAsync(() => recorder.Events.Any(e => e is { Type: WatchEventType.Deleted, Kind: "NetworkPolicy" } && e.Name == names.Policy),
+            "the NetworkPolicy is deleted");
+
+        // The Pod is gone before its policy is deleted (the code ignores SIGTERM: a graceful deletion would keep it 5 s more).
+        var podDeleted = Assert.Single(recorder.Events, e => e is { Type: WatchEventType.Deleted, Kind: "Pod" } && e.Name == names.Pod);
+        var policyDeleted = Assert.Single(recorder.Events, e => e is { Type: WatchEventType.Deleted, Kind: "NetworkPolicy" } && e.Name == names.Policy);
+        Assert.True(podDeleted.ResourceVersion < policyDeleted.ResourceVersion,
+            $"Pod deleted at {podDeleted.ResourceVersion}, NetworkPolicy at {policyDeleted.ResourceVersion}");
     }
 
     [Fact]
