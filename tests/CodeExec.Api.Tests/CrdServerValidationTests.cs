@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using CodeExec.CrdGen;
+using CodeExec.Testing.RealApiServer;
 using CodeExec.Testing.Tools;
 using k8s;
 using k8s.Autorest;
@@ -13,7 +14,7 @@ namespace CodeExec.Api.Tests;
 /// every input of the shared bad-input table is refused with a message a user understands, the status subresource
 /// works, and the field docs reach kubectl explain and the published OpenAPI.
 /// </summary>
-public sealed class CrdServerValidationTests(RealApiServerFixture fixture) : IClassFixture<RealApiServerFixture>
+public sealed class CrdServerValidationTests(RealApiServerWithCrds fixture) : IClassFixture<RealApiServerWithCrds>
 {
     private const string Group = ApiConstants.Group;
     private const string Version = ApiConstants.Version;

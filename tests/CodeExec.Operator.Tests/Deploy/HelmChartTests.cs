@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using CodeExec.Api;
 using CodeExec.Operator.Tests.Harness;
+using CodeExec.Testing.RealApiServer;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;

@@ -6,6 +6,7 @@ using CodeExec.Operator.Output;
 using CodeExec.Operator.Reconciliation;
 using CodeExec.Operator.Sandbox;
 using CodeExec.Operator.Tests.Harness;
+using CodeExec.Testing.RealApiServer;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Time.Testing;

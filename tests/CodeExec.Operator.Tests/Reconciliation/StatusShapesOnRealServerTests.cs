@@ -5,6 +5,7 @@ using CodeExec.Api;
 using CodeExec.Operator.Output;
 using CodeExec.Operator.Reconciliation;
 using CodeExec.Operator.Tests.Harness;
+using CodeExec.Testing.RealApiServer;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;

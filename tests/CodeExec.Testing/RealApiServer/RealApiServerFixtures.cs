@@ -1,12 +1,13 @@
-using CodeExec.Testing.RealApiServer;
+using Xunit;
 
-namespace CodeExec.Api.Tests;
+namespace CodeExec.Testing.RealApiServer;
 
 /// <summary>
-/// One real CRD API server for a test class, with the committed CRDs installed. When the server is not built here
-/// the fixture records why, and every test that needs it skips with that reason (never passes).
+/// One real CRD API server (hack/kube-apiext.sh) for a test class. When the server is not built here the fixture
+/// records why, and every test that asks for it skips with that reason (never passes); once it is built, a server
+/// that does not start is a failure.
 /// </summary>
-public sealed class RealApiServerFixture : IAsyncLifetime
+public abstract class RealApiServerFixture : IAsyncLifetime
 {
     private KubeApiExtServer? _server;
     private string? _unavailableReason;
@@ -18,7 +19,7 @@ public sealed class RealApiServerFixture : IAsyncLifetime
         Path.Combine(RepositoryRoot.Find(), "crds", "codeexec.dev_coderuntimes.yaml"),
     ];
 
-    /// <summary>The running server with the CRDs installed; skips the calling test when it is unavailable.</summary>
+    /// <summary>The running server; skips the calling test when it is unavailable.</summary>
     public KubeApiExtServer Server
     {
         get
@@ -32,6 +33,9 @@ public sealed class RealApiServerFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>Whether the fixture installs the committed CRDs before the tests run.</summary>
+    protected abstract bool InstallCrds { get; }
+
     public async ValueTask InitializeAsync()
     {
         var installation = KubeApiExtInstallation.FromEnvironment();
@@ -41,8 +45,12 @@ public sealed class RealApiServerFixture : IAsyncLifetime
             return;
         }
 
-        // The server is built: from here on, anything that goes wrong is a failure, not a skip.
         _server = await KubeApiExtServer.StartAsync(installation);
+        if (!InstallCrds)
+        {
+            return;
+        }
+
         try
         {
             await _server.InstallCrdsAsync(CrdFiles);
@@ -61,5 +69,19 @@ public sealed class RealApiServerFixture : IAsyncLifetime
         {
             await _server.DisposeAsync();
         }
+
+        GC.SuppressFinalize(this);
     }
+}
+
+/// <summary>A real CRD API server with the committed CRDs installed.</summary>
+public sealed class RealApiServerWithCrds : RealApiServerFixture
+{
+    protected override bool InstallCrds => true;
+}
+
+/// <summary>A real CRD API server with nothing installed (the test installs what it needs, e.g. with kubectl).</summary>
+public sealed class EmptyRealApiServer : RealApiServerFixture
+{
+    protected override bool InstallCrds => false;
 }
