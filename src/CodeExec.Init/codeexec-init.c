@@ -2,11 +2,18 @@
  * codeexec-init: the first process of a sandbox Pod's code container (see README.md beside this file).
  *
  *   codeexec-init [--stdin F] [--stdout F] [--stderr F] [--nproc N] [--fsize BYTES] [--memory BYTES]
- *                 [--timeout SECONDS] [--grace SECONDS] [--env NAME=VALUE]... -- PROGRAM ARGS...
+ *                 [--tmp DIR --tmp-size BYTES] [--timeout SECONDS] [--grace SECONDS] [--env NAME=VALUE]...
+ *                 -- PROGRAM ARGS...
  *       redirects the program's streams to the files, starts it with the inherited (image and operator) environment
  *       plus each --env applied in the child after the rlimits are set, reaps every zombie, forwards SIGTERM (and
  *       INT, HUP, QUIT) to the whole process tree, ends the tree at --timeout seconds after the program's start
  *       (SIGTERM, then SIGKILL after --grace seconds), and exits with the program's status.
+ *       With --memory it watches the tree's memory (the resident memory of its processes, plus what the --tmp volume
+ *       holds when that is a tmpfs of --tmp-size) and SIGKILLs the tree when it reaches BYTES.
+ *
+ * Its last line on its own stderr (the container log, which the program cannot write) is the report the operator
+ * reads: "codeexec-init: ended exit=N elapsed_ms=N peak_memory_bytes=N memory_limit_bytes=N memory_limit_hit=0|1
+ * tmp_used_bytes=N tmp_size_bytes=N tmp_full=0|1 timed_out=0|1".
  *
  * Exit status: the program's exit code; 128+N when a signal N ended it (a program that SIGKILLs itself: 137);
  * 124 when the timeout ended it (whatever the program's own status then was); 125 when a limit or a stream could not
@@ -30,6 +37,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -40,6 +48,8 @@
 #define EXIT_NOEXEC 126
 #define EXIT_NOTFOUND 127
 #define MAX_ENV 1024
+#define TMPFS_MAGIC_NUMBER 0x01021994
+#define MEMORY_POLL_MS 50
 
 struct options {
     const char *stdin_path;
@@ -47,7 +57,9 @@ struct options {
     const char *stderr_path;
     long long nproc;     /* -1: not set */
     long long fsize;     /* -1: not set */
-    long long memory;    /* -1: not set; RLIMIT_AS of the program */
+    long long memory;    /* -1: not set; the tree's memory limit, watched */
+    const char *tmp_dir; /* NULL: none; the program's writable volume, counted as memory when it is a tmpfs */
+    long long tmp_size;  /* -1: not set; the size the volume was given (the Pod's sizeLimit) */
     long long timeout_ms; /* -1: none */
     long long grace_ms;
     const char *env[MAX_ENV];
@@ -105,33 +117,28 @@ static long long now_ms(void)
 }
 
 /*
- * Sends sig to every process of the program's tree. As PID 1 of the container's PID namespace (a real node, a gVisor
- * sandbox) that is every other process of the namespace: kill(-1). Otherwise (a test's process mode) it is the
- * program's process group plus every descendant of this process found in /proc: this process is a child subreaper,
- * so orphans of the tree are re-parented to it and stay its descendants.
+ * Calls visit(pid, arg) for every process of the program's tree and returns how many it found. As PID 1 of the
+ * container's PID namespace (a real node, a gVisor sandbox) the tree is every other process of the namespace.
+ * Otherwise (a test's process mode) it is every descendant of this process found in /proc: this process is a child
+ * subreaper, so orphans of the tree are re-parented to it and stay its descendants.
  */
-static void signal_tree(int sig)
+static size_t for_each_in_tree(void (*visit)(pid_t, void *), void *arg)
 {
-    if (getpid() == 1) {
-        kill(-1, sig);
-        return;
+    DIR *proc = opendir("/proc");
+    if (proc == NULL) {
+        return 0;
     }
-    if (child_pid > 0) {
-        kill(-child_pid, sig);
-    }
-    for (int pass = 0; pass < 3; pass++) {
-        DIR *proc = opendir("/proc");
-        if (proc == NULL) {
-            return;
+    pid_t self = getpid();
+    size_t capacity = 1024, count = 0;
+    pid_t *pids = malloc(capacity * sizeof *pids);
+    pid_t *parents = malloc(capacity * sizeof *parents);
+    struct dirent *entry;
+    while (pids != NULL && parents != NULL && (entry = readdir(proc)) != NULL) {
+        if (!isdigit((unsigned char)entry->d_name[0])) {
+            continue;
         }
-        size_t capacity = 1024, count = 0;
-        pid_t *pids = malloc(capacity * sizeof *pids);
-        pid_t *parents = malloc(capacity * sizeof *parents);
-        struct dirent *entry;
-        while (pids != NULL && parents != NULL && (entry = readdir(proc)) != NULL) {
-            if (!isdigit((unsigned char)entry->d_name[0])) {
-                continue;
-            }
+        int ppid = 0;
+        if (self != 1) {
             char path[300], stat[512];
             snprintf(path, sizeof path, "/proc/%s/stat", entry->d_name);
             int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -145,43 +152,42 @@ static void signal_tree(int sig)
             }
             stat[n] = '\0';
             char *end = strrchr(stat, ')');
-            int ppid;
             char state;
             if (end == NULL || sscanf(end + 1, " %c %d", &state, &ppid) != 2) {
                 continue;
             }
-            if (count == capacity) {
-                capacity *= 2;
-                pid_t *more = realloc(pids, capacity * sizeof *pids);
-                pid_t *more_parents = more == NULL ? NULL : realloc(parents, capacity * sizeof *parents);
-                if (more == NULL || more_parents == NULL) {
-                    free(more == NULL ? pids : more);
-                    pids = NULL;
-                    break;
-                }
+        }
+        if (count == capacity) {
+            capacity *= 2;
+            pid_t *more = realloc(pids, capacity * sizeof *pids);
+            if (more != NULL) {
                 pids = more;
+            }
+            pid_t *more_parents = more == NULL ? NULL : realloc(parents, capacity * sizeof *parents);
+            if (more_parents != NULL) {
                 parents = more_parents;
             }
-            pids[count] = (pid_t)atoi(entry->d_name);
-            parents[count] = (pid_t)ppid;
-            count++;
+            if (more == NULL || more_parents == NULL) {
+                break;
+            }
         }
-        closedir(proc);
-        if (pids == NULL || parents == NULL) {
-            free(pids);
-            free(parents);
-            return;
-        }
-        /* Mark the descendants of this process (ppid chains ending here), then signal them. */
-        char *mine = calloc(count ? count : 1, 1);
+        pids[count] = (pid_t)atoi(entry->d_name);
+        parents[count] = (pid_t)ppid;
+        count++;
+    }
+    closedir(proc);
+    size_t found = 0;
+    char *mine = pids == NULL || parents == NULL ? NULL : calloc(count ? count : 1, 1);
+    if (mine != NULL) {
+        /* As PID 1: everything but this process. Otherwise: the ppid chains that end here. */
         int changed = 1;
-        while (mine != NULL && changed) {
+        while (changed) {
             changed = 0;
             for (size_t i = 0; i < count; i++) {
-                if (mine[i]) {
+                if (mine[i] || pids[i] == self) {
                     continue;
                 }
-                if (parents[i] == getpid()) {
+                if (self == 1 || parents[i] == self) {
                     mine[i] = changed = 1;
                     continue;
                 }
@@ -193,20 +199,101 @@ static void signal_tree(int sig)
                 }
             }
         }
-        int found = 0;
-        for (size_t i = 0; mine != NULL && i < count; i++) {
+        for (size_t i = 0; i < count; i++) {
             if (mine[i]) {
-                kill(pids[i], sig);
-                found = 1;
+                visit(pids[i], arg);
+                found++;
             }
         }
-        free(mine);
-        free(pids);
-        free(parents);
-        if (!found) {
+    }
+    free(mine);
+    free(pids);
+    free(parents);
+    return found;
+}
+
+static void kill_visit(pid_t pid, void *arg)
+{
+    kill(pid, *(int *)arg);
+}
+
+/*
+ * Sends sig to every process of the program's tree: kill(-1) as PID 1 (every process of the namespace but this one,
+ * which a setsid() cannot leave); otherwise the program's process group, then the descendants found in /proc, a few
+ * passes for anything forked meanwhile.
+ */
+static void signal_tree(int sig)
+{
+    if (getpid() == 1) {
+        kill(-1, sig);
+        return;
+    }
+    if (child_pid > 0) {
+        kill(-child_pid, sig);
+    }
+    for (int pass = 0; pass < 3; pass++) {
+        if (for_each_in_tree(kill_visit, &sig) == 0) {
             return;
         }
     }
+}
+
+/*
+ * Adds a process's resident memory minus its resident shared (file-backed) pages, from /proc/PID/statm, in bytes:
+ * the memory the process itself holds. (gVisor reports no shared pages there, so under gVisor this is the whole RSS.)
+ */
+static void resident_visit(pid_t pid, void *arg)
+{
+    char path[64], statm[256];
+    snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return;
+    }
+    ssize_t n = read(fd, statm, sizeof statm - 1);
+    close(fd);
+    if (n <= 0) {
+        return;
+    }
+    statm[n] = '\0';
+    unsigned long long size = 0, resident = 0, shared = 0;
+    if (sscanf(statm, "%llu %llu %llu", &size, &resident, &shared) < 2) {
+        return;
+    }
+    if (shared > resident) {
+        shared = resident;
+    }
+    *(long long *)arg += (long long)((resident - shared) * (unsigned long long)sysconf(_SC_PAGESIZE));
+}
+
+/*
+ * What the --tmp volume holds, in bytes, when it is the Pod's in-memory volume (a tmpfs no larger than --tmp-size,
+ * rounded up to whole pages): its pages are memory, charged like the program's own (on runc nodes to the container's
+ * memory cgroup, on gVisor to the sandbox). -1 when it is something else (a host folder in a test's process mode).
+ */
+static long long tmp_used(const struct options *o, long long *size)
+{
+    struct statfs fs;
+    *size = -1;
+    if (o->tmp_dir == NULL || o->tmp_size < 0 || statfs(o->tmp_dir, &fs) != 0 || fs.f_type != TMPFS_MAGIC_NUMBER) {
+        return -1;
+    }
+    long long total = (long long)fs.f_blocks * (long long)fs.f_bsize;
+    long long page = sysconf(_SC_PAGESIZE);
+    if (total <= 0 || total > (o->tmp_size + page - 1) / page * page) {
+        return -1;
+    }
+    *size = total;
+    return ((long long)fs.f_blocks - (long long)fs.f_bfree) * (long long)fs.f_bsize;
+}
+
+/* The tree's memory now: resident memory of its processes plus the tmpfs volume's contents. */
+static long long tree_memory(const struct options *o)
+{
+    long long total = 0, size;
+    for_each_in_tree(resident_visit, &total);
+    long long tmp = tmp_used(o, &size);
+    return total + (tmp > 0 ? tmp : 0);
 }
 
 static int open_stream(const char *path, int flags, const char *name)
@@ -245,7 +332,6 @@ static void run_child(const struct options *o, int in, int out, int err, const s
     sigprocmask(SIG_SETMASK, original_mask, NULL);
     set_limit(RLIMIT_NPROC, o->nproc, "process", STDERR_FILENO);
     set_limit(RLIMIT_FSIZE, o->fsize, "file size", STDERR_FILENO);
-    set_limit(RLIMIT_AS, o->memory, "address space", STDERR_FILENO);
     for (int i = 0; i < o->env_count; i++) {
         char *pair = strdup(o->env[i]);
         char *equals = pair == NULL ? NULL : strchr(pair, '=');
@@ -271,7 +357,8 @@ static void parse(int argc, char **argv, struct options *o)
     o->stdin_path = "/dev/null";
     o->stdout_path = NULL;
     o->stderr_path = NULL;
-    o->nproc = o->fsize = o->memory = o->timeout_ms = -1;
+    o->nproc = o->fsize = o->memory = o->tmp_size = o->timeout_ms = -1;
+    o->tmp_dir = NULL;
     o->grace_ms = 5000;
     o->env_count = 0;
     o->argv = NULL;
@@ -299,6 +386,10 @@ static void parse(int argc, char **argv, struct options *o)
             o->fsize = parse_number(arg, value);
         } else if (strcmp(arg, "--memory") == 0) {
             o->memory = parse_number(arg, value);
+        } else if (strcmp(arg, "--tmp") == 0) {
+            o->tmp_dir = value;
+        } else if (strcmp(arg, "--tmp-size") == 0) {
+            o->tmp_size = parse_number(arg, value);
         } else if (strcmp(arg, "--timeout") == 0) {
             o->timeout_ms = parse_number(arg, value) * 1000;
         } else if (strcmp(arg, "--grace") == 0) {
@@ -365,12 +456,27 @@ int main(int argc, char **argv)
 
     long long deadline = o.timeout_ms >= 0 ? started + o.timeout_ms : -1;
     long long kill_at = -1;
-    int timed_out = 0, have_status = 0, status = 0;
-    struct rusage usage;
-    memset(&usage, 0, sizeof usage);
+    int timed_out = 0, memory_hit = 0, have_status = 0, status = 0;
+    long long peak = 0;
 
     while (!have_status) {
         long long now = now_ms();
+        if (o.memory >= 0 && !memory_hit) {
+            long long memory = tree_memory(&o);
+            if (memory > peak) {
+                peak = memory;
+            }
+            if (memory >= o.memory) {
+                /* As a memory cgroup's OOM killer would, but for the whole tree and before the pod runs out: on a
+                 * gVisor node the container's own limit is not enforced inside the sandbox, and the collector shares
+                 * the pod's memory. */
+                memory_hit = 1;
+                say("the program's memory (%lld bytes, resident plus /tmp) reached its limit of %lld bytes: killing it",
+                    memory, o.memory);
+                signal_tree(SIGKILL);
+                kill_at = now + 1000;
+            }
+        }
         if (deadline >= 0 && now >= deadline && !timed_out) {
             timed_out = 1;
             say("the timeout of %llds is over: stopping the program", o.timeout_ms / 1000);
@@ -390,6 +496,9 @@ int main(int argc, char **argv)
         if (kill_at >= 0 && kill_at - now < wait_ms) {
             wait_ms = kill_at - now;
         }
+        if (o.memory >= 0 && !memory_hit && wait_ms > MEMORY_POLL_MS) {
+            wait_ms = MEMORY_POLL_MS;
+        }
         if (wait_ms < 0) {
             wait_ms = 0;
         }
@@ -403,20 +512,27 @@ int main(int argc, char **argv)
         }
         for (;;) {
             int child_status;
-            struct rusage child_usage;
-            pid_t pid = wait4(-1, &child_status, WNOHANG, &child_usage);
+            pid_t pid = waitpid(-1, &child_status, WNOHANG);
             if (pid <= 0) {
                 break;
             }
             if (pid == child_pid) {
                 status = child_status;
-                usage = child_usage;
                 have_status = 1;
             }
         }
     }
 
-    /* The program is over: the rest of its tree ends with it, as a container's processes do when PID 1 exits. */
+    /* The program is over: the rest of its tree ends with it, as a container's processes do when PID 1 exits. What
+     * /tmp holds is measured first (it outlives the tree). */
+    long long tmp_size;
+    long long tmp = tmp_used(&o, &tmp_size);
+    if (o.memory >= 0) {
+        long long last = tree_memory(&o);
+        if (last > peak) {
+            peak = last;
+        }
+    }
     signal_tree(SIGKILL);
     long long give_up = now_ms() + 2000;
     while (now_ms() < give_up) {
@@ -438,7 +554,15 @@ int main(int argc, char **argv)
     } else {
         code = EXIT_SETUP;
     }
-    say("the program ended with %d after %lldms (max RSS %ld KiB)%s", code, now_ms() - started, usage.ru_maxrss,
-        timed_out ? ", stopped at the timeout" : "");
+    /* The largest process's peak, kept by the kernel: a peak between two samples shows there. */
+    struct rusage children;
+    if (getrusage(RUSAGE_CHILDREN, &children) == 0 && (long long)children.ru_maxrss * 1024 > peak) {
+        peak = (long long)children.ru_maxrss * 1024;
+    }
+    /* Full: less than 1% (at least 64 KiB) of the volume left, so the program's writes were failing with ENOSPC. */
+    int tmp_full = tmp >= 0 && tmp_size > 0 && tmp_size - tmp < (tmp_size / 100 > 65536 ? tmp_size / 100 : 65536);
+    say("ended exit=%d elapsed_ms=%lld peak_memory_bytes=%lld memory_limit_bytes=%lld memory_limit_hit=%d "
+        "tmp_used_bytes=%lld tmp_size_bytes=%lld tmp_full=%d timed_out=%d",
+        timed_out ? EXIT_TIMEOUT : code, now_ms() - started, peak, o.memory, memory_hit, tmp, tmp_size, tmp_full, timed_out);
     return timed_out ? EXIT_TIMEOUT : code;
 }

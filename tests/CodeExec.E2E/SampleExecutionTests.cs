@@ -35,6 +35,17 @@ public sealed class SampleExecutionTests(RealClusterFixture cluster) : IClassFix
         Assert.Equal("DeadlineExceeded", status.Reason);
     }
 
+    [Fact]
+    public async Task Memory_bomb_is_killed_at_its_memory_limit()
+    {
+        cluster.SkipUnlessAvailable();
+
+        var status = await RunSampleAsync("memory-bomb");
+
+        Assert.Equal((ExecutionPhase.Failed, "OOMKilled", 137), (status.Phase, status.Reason, status.ExitCode));
+        Assert.Equal("allocating\n", status.Stdout);
+    }
+
     private async Task<CodeExecutionStatus> RunSampleAsync(string name)
     {
         var cancellation = TestContext.Current.CancellationToken;

@@ -212,6 +212,10 @@ internal sealed class CodeExecutionReconciler(
         if (pod is not null)
         {
             (output, outputError) = await CollectOutputAsync(pod, run, outcome, cancellationToken);
+            if (outcome.Reason is ExecutionReason.Completed or ExecutionReason.Error)
+            {
+                outcome = InitReport.Apply(outcome, await ReadInitReportAsync(pod, outcome, cancellationToken));
+            }
         }
 
         var status = FinalStatusBuilder.Final(execution, outcome, output, outputError, run, time);
@@ -485,6 +489,29 @@ internal sealed class CodeExecutionReconciler(
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound || CollectorOverdue(pod, outcome, time.GetUtcNow()))
         {
             return (null, $"the collector's log could not be read ({(int)e.Response.StatusCode} {e.Response.ReasonPhrase})");
+        }
+    }
+
+    /// <summary>
+    /// Reads codeexec-init's report from the code container's log (its last <see cref="InitReport.LogTailLines"/> lines,
+    /// at most <see cref="InitReport.LogLimitBytes"/>). A log that is gone (404), or one that cannot be read once the
+    /// result is overdue, gives no report (the kubelet's word stands alone); other failures are retried like the
+    /// collector's log.
+    /// </summary>
+    private async Task<InitReport?> ReadInitReportAsync(V1Pod pod, PodObservation outcome, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var stream = await client.CoreV1.ReadNamespacedPodLogAsync(pod.Metadata.Name, pod.Metadata.NamespaceProperty,
+                container: SandboxRenderer.CodeContainerName, tailLines: InitReport.LogTailLines, limitBytes: InitReport.LogLimitBytes,
+                cancellationToken: cancellationToken);
+            return InitReport.Parse(await ReadAtMostAsync(stream, InitReport.LogLimitBytes, cancellationToken));
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound || CollectorOverdue(pod, outcome, time.GetUtcNow()))
+        {
+            logger.LogWarning("{Namespace}/{Pod}: codeexec-init's report could not be read ({Status}); the kubelet's result stands",
+                pod.Metadata.NamespaceProperty, pod.Metadata.Name, (int)e.Response.StatusCode);
+            return null;
         }
     }
 

@@ -226,14 +226,10 @@ internal static class FinalStatusBuilder
             Phase = ExecutionPhase.Failed,
             Reason = ExecutionReason.OutputLimitExceeded,
             Message = string.Create(CultureInfo.InvariantCulture,
-                $"the code wrote more output than the output buffer holds ({FormatBytes(buffer)} for stdout and stderr together, Sandbox:OutputBufferSize) and its further writes failed{exit}"),
+                $"the code wrote more output than the output buffer holds ({Quantities.FormatBytes(buffer)} for stdout and stderr together, Sandbox:OutputBufferSize) and its further writes failed{exit}"),
         };
     }
 
-    private static string FormatBytes(long bytes) =>
-        bytes % (1024 * 1024) == 0 ? (bytes / (1024 * 1024)).ToString(CultureInfo.InvariantCulture) + "Mi"
-        : bytes % 1024 == 0 ? (bytes / 1024).ToString(CultureInfo.InvariantCulture) + "Ki"
-        : bytes.ToString(CultureInfo.InvariantCulture) + " bytes";
 
     /// <summary>
     /// A status on the way (phase Pending, Queued or Running): phase, reason, message, what runs (when the Pod exists)

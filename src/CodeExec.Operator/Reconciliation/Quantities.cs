@@ -1,3 +1,4 @@
+using System.Globalization;
 using k8s.Models;
 
 namespace CodeExec.Operator.Reconciliation;
@@ -19,4 +20,14 @@ internal static class Quantities
         ArgumentNullException.ThrowIfNull(quantity);
         return (long)decimal.Ceiling(quantity.ToDecimal());
     }
+
+    /// <summary>
+    /// Bytes for people: a whole number of Mi or Ki as such (<c>256Mi</c>, <c>64Ki</c>), other sizes of a MiB or more to
+    /// a tenth of a Mi (<c>141.6Mi</c>), smaller ones in bytes.
+    /// </summary>
+    public static string FormatBytes(long bytes) =>
+        bytes % (1024 * 1024) == 0 ? (bytes / (1024 * 1024)).ToString(CultureInfo.InvariantCulture) + "Mi"
+        : bytes >= 1024 * 1024 ? (bytes / (1024.0 * 1024)).ToString("0.0", CultureInfo.InvariantCulture) + "Mi"
+        : bytes % 1024 == 0 ? (bytes / 1024).ToString(CultureInfo.InvariantCulture) + "Ki"
+        : bytes.ToString(CultureInfo.InvariantCulture) + " bytes";
 }

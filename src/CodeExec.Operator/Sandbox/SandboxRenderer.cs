@@ -351,7 +351,9 @@ internal static class SandboxRenderer
     /// the streams, the rlimits, the timeout and the user's variables, then <c>--</c>; the interpreter, the file and the
     /// user's arguments follow as the program's argv. No shell: the runtime image needs none, and nothing the user
     /// gives is ever parsed as shell text. codeexec-init is PID 1 of the container: it reaps zombies, passes SIGTERM
-    /// on to the whole tree and exits with the program's status (src/CodeExec.Init/README.md).
+    /// on to the whole tree and exits with the program's status (src/CodeExec.Init/README.md). It also holds the code to
+    /// its memory limit (resident memory plus what /tmp holds, SIGKILL at the limit): on a gVisor node the container's
+    /// limit is not enforced inside the Pod's sandbox, where the code would otherwise take the collector's memory.
     /// </summary>
     public static List<string> InitCommand(EffectiveLimits limits, bool hasStdin, SandboxOptions options, IReadOnlyList<V1EnvVar> userEnv)
     {
@@ -366,6 +368,9 @@ internal static class SandboxRenderer
             "--stderr", OutputDirectory + "/stderr",
             "--nproc", limits.Processes.ToString(CultureInfo.InvariantCulture),
             "--fsize", FileSizeLimitBytes(limits, options).ToString(CultureInfo.InvariantCulture),
+            "--memory", Quantities.ToInt64Ceiling(limits.Memory).ToString(CultureInfo.InvariantCulture),
+            "--tmp", "/tmp",
+            "--tmp-size", Quantities.ToInt64Ceiling(limits.TmpSize).ToString(CultureInfo.InvariantCulture),
             "--timeout", limits.TimeoutSeconds.ToString(CultureInfo.InvariantCulture),
             "--grace", InitGraceSeconds(options).ToString(CultureInfo.InvariantCulture),
         };

@@ -1,5 +1,7 @@
+using CodeExec.Api;
 using CodeExec.Testing.Kubelet;
 using CodeExec.Testing.Kubelet.GVisor;
+using k8s.Models;
 using Xunit;
 
 namespace CodeExec.Operator.Tests.Reconciliation;
@@ -30,6 +32,30 @@ public sealed class RealGVisorExecutionTests : RealProcessExecutionTests
         {
             Directory.Delete(_operatorCopy, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task A_full_tmp_reads_as_such_in_the_message()
+    {
+        // /tmp is the Pod's memory emptyDir: a tmpfs of limits.tmpSize inside the sandbox (process mode has a host folder).
+        await Cluster.CreateExecutionAsync("real-tmpfull", spec => spec.Limits = new ExecutionLimits { TmpSize = new ResourceQuantity("8Mi") }, code: """
+            import sys
+            try:
+                with open("/tmp/fill", "wb") as f:
+                    while True:
+                        f.write(b"x" * 65536)
+                        f.flush()
+            except OSError as e:
+                print(e, file=sys.stderr)
+                sys.exit(3)
+            """);
+
+        var status = (await Cluster.WaitForFinalAsync("real-tmpfull", TimeSpan.FromSeconds(120))).Status!;
+
+        Assert.True((ExecutionPhase.Failed, ExecutionReason.Error, 3) == (status.Phase, status.Reason, status.ExitCode), status.Message);
+        Assert.Contains("/tmp was full when the code ended", status.Message, StringComparison.Ordinal);
+        Assert.Contains("of its 8Mi, limits.tmpSize", status.Message, StringComparison.Ordinal);
+        Assert.Contains("No space left on device", status.Stderr, StringComparison.Ordinal);
     }
 
     protected override IPodRunner CreateRunner() =>

@@ -3,6 +3,7 @@ using CodeExec.Api;
 using CodeExec.Operator.Reconciliation;
 using CodeExec.Operator.Tests.Harness;
 using CodeExec.Testing.Kubelet;
+using k8s.Models;
 using Xunit;
 
 namespace CodeExec.Operator.Tests.Reconciliation;
@@ -15,6 +16,9 @@ namespace CodeExec.Operator.Tests.Reconciliation;
 public class RealProcessExecutionTests : IAsyncLifetime
 {
     private SandboxCluster _cluster = null!;
+
+    /// <summary>The cluster of the test.</summary>
+    private protected SandboxCluster Cluster => _cluster;
 
     public virtual async ValueTask InitializeAsync()
     {
@@ -160,6 +164,45 @@ public class RealProcessExecutionTests : IAsyncLifetime
         Assert.StartsWith("first\n", status.Stdout, StringComparison.Ordinal);
         Assert.True(status.StdoutTruncated);
         Assert.InRange(status.StdoutBytes!.Value, (16 * 1024 * 1024) - FinalStatusBuilder.OutputBufferSlackBytes, 21 * 1024 * 1024);
+    }
+
+    [Fact]
+    public async Task A_memory_bomb_ends_OOMKilled_from_codeexec_inits_report_and_keeps_its_output_and_the_collector()
+    {
+        // Under gVisor the container's limit is not enforced inside the Pod's sandbox: without codeexec-init the kubelet
+        // would report exit 1 (MemoryError), or the collector would starve. The init holds the code to its limit and
+        // says so in its own log, the code container's, which the operator reads.
+        await _cluster.CreateExecutionAsync("real-membomb", spec => spec.Limits = new ExecutionLimits { Memory = new ResourceQuantity("96Mi") }, code: """
+            print("before", flush=True)
+            hoard = []
+            while True:
+                hoard.append(bytearray(4 << 20))
+            """);
+
+        var status = (await _cluster.WaitForFinalAsync("real-membomb", TimeSpan.FromSeconds(120))).Status!;
+
+        Assert.True((ExecutionPhase.Failed, ExecutionReason.OOMKilled, 137) == (status.Phase, status.Reason, status.ExitCode), status.Message);
+        Assert.StartsWith("the code used more than its memory limit of 96Mi", status.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("not collected", status.Message, StringComparison.Ordinal);
+        Assert.Equal("before\n", status.Stdout);
+    }
+
+    [Fact]
+    public async Task The_code_cannot_forge_codeexec_inits_report()
+    {
+        // The report is read from the init's own log: the program printing the report line to stdout and stderr forges nothing.
+        await _cluster.CreateExecutionAsync("real-forge", code: """
+            import os, sys
+            line = "codeexec-init: ended exit=137 elapsed_ms=1 peak_memory_bytes=999999999 memory_limit_bytes=1 memory_limit_hit=1 tmp_used_bytes=1 tmp_size_bytes=1 tmp_full=1 timed_out=0"
+            print(line, flush=True)
+            print(line, file=sys.stderr, flush=True)
+            os.kill(os.getpid(), 9)
+            """);
+
+        var status = (await _cluster.WaitForFinalAsync("real-forge", TimeSpan.FromSeconds(90))).Status!;
+
+        Assert.True((ExecutionPhase.Failed, ExecutionReason.Error, 137) == (status.Phase, status.Reason, status.ExitCode), status.Message);
+        Assert.DoesNotContain("/tmp was full", status.Message, StringComparison.Ordinal);
     }
 
     /// <summary>The pod runner of the kubelet mode under test.</summary>

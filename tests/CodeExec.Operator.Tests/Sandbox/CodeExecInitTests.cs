@@ -75,7 +75,7 @@ public sealed class CodeExecInitTests : IDisposable
         Assert.Equal(7, exit);
         Assert.Equal("out\n$(not run)\n", Stdout);
         Assert.Equal("err\n", Stderr);
-        Assert.Contains("codeexec-init: the program ended with 7", log, StringComparison.Ordinal); // its own log, not the program's
+        Assert.Contains("codeexec-init: ended exit=7 ", log, StringComparison.Ordinal); // its own log, not the program's
     }
 
     [Fact]
@@ -180,5 +180,42 @@ public sealed class CodeExecInitTests : IDisposable
 
         Assert.NotEqual(0, exit);
         Assert.Equal(1048576, new FileInfo(Path.Combine(_dir, "stdout")).Length);
+    }
+
+    [Fact]
+    public async Task At_its_memory_limit_the_tree_is_killed_and_the_report_says_so()
+    {
+        // Two processes each holding 40 MiB: neither alone reaches the 64 MiB limit, the tree does.
+        var hold = "python3 -c 'import time; x = bytearray(40 << 20); x[::4096] = b\"x\" * len(x[::4096]); time.sleep(30)'";
+        var watch = Stopwatch.StartNew();
+        var (exit, log) = await RunAsync(["--memory", (64L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture)], ["/bin/sh", "-c", $"{hold} & {hold} & wait"]);
+
+        Assert.Equal(137, exit);
+        Assert.InRange(watch.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(20));
+        Assert.Contains("reached its limit of 67108864 bytes: killing it", log, StringComparison.Ordinal);
+        Assert.Contains(" memory_limit_bytes=67108864 memory_limit_hit=1 ", log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Under_its_memory_limit_nothing_is_killed_and_the_peak_is_reported()
+    {
+        var (exit, log) = await RunAsync(["--memory", (512L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            ["python3", "-c", "x = bytearray(20 << 20); x[::4096] = b'x' * len(x[::4096])"]);
+
+        Assert.Equal(0, exit);
+        var report = CodeExec.Operator.Reconciliation.InitReport.Parse(log);
+        Assert.NotNull(report);
+        Assert.False(report.MemoryLimitHit);
+        Assert.InRange(report.PeakMemoryBytes, 20L << 20, 512L << 20);
+    }
+
+    [Fact]
+    public async Task A_tmp_that_is_not_a_tmpfs_of_its_size_is_neither_memory_nor_full()
+    {
+        // Process mode: /tmp is a host folder (or the host's large tmpfs): it must not count as the program's memory.
+        var (exit, log) = await RunAsync(["--memory", (512L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture), "--tmp", _dir, "--tmp-size", "4096"], ["/bin/true"]);
+
+        Assert.Equal(0, exit);
+        Assert.Contains(" tmp_used_bytes=-1 tmp_size_bytes=-1 tmp_full=0 ", log, StringComparison.Ordinal);
     }
 }

@@ -116,7 +116,7 @@ public sealed class SandboxRendererTests
         var separator = command.IndexOf("--");
         Assert.Equal(
             ["/codeexec/bin/codeexec-init", "--stdin", "/dev/null", "--stdout", "/codeexec/out/stdout", "--stderr", "/codeexec/out/stderr",
-                "--nproc", "64", "--fsize", "67108864", "--timeout", EffectiveLimitsTimeout.ToString(CultureInfo.InvariantCulture), "--grace", "4"],
+                "--nproc", "64", "--fsize", "67108864", "--memory", "134217728", "--tmp", "/tmp", "--tmp-size", "67108864", "--timeout", EffectiveLimitsTimeout.ToString(CultureInfo.InvariantCulture), "--grace", "4"],
             command.Take(separator)); // fsize: 64Mi tmp over the 16Mi buffer; grace: one second under the kubelet's 5
         Assert.Equal(["python3", "-I", "/code/main.py", "--flag", "$(rm -rf /)", "'; echo pwned"], command.Skip(separator + 1));
         Assert.DoesNotContain(command, part => part is "/bin/sh" or "sh");
