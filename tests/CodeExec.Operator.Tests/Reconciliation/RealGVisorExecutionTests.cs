@@ -58,6 +58,24 @@ public sealed class RealGVisorExecutionTests : RealProcessExecutionTests
         Assert.Contains("No space left on device", status.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task One_allocation_larger_than_the_whole_pod_ends_OOMKilled_and_the_collector_still_reports()
+    {
+        // 400 MiB at once against 96Mi (the pod holds 96Mi + the collector's 128Mi): the sandbox cannot satisfy it, and
+        // the program must not get to report it as its own MemoryError, nor take the collector down.
+        await Cluster.CreateExecutionAsync("real-bigalloc", spec => spec.Limits = new ExecutionLimits { Memory = new ResourceQuantity("96Mi") }, code: """
+            print("before", flush=True)
+            block = b"x" * (400 << 20)
+            print("after", flush=True)
+            """);
+
+        var status = (await Cluster.WaitForFinalAsync("real-bigalloc", TimeSpan.FromSeconds(120))).Status!;
+
+        Assert.True((ExecutionPhase.Failed, ExecutionReason.OOMKilled) == (status.Phase, status.Reason), status.Message + " / " + status.Stderr);
+        Assert.DoesNotContain("not collected", status.Message, StringComparison.Ordinal);
+        Assert.Equal("before\n", status.Stdout);
+    }
+
     protected override IPodRunner CreateRunner() =>
         PodRunners.GVisor(gvisor: new GVisorOptions { ImageHostPaths = ["/usr", "/etc", OperatorDirectory()] });
 
