@@ -5,7 +5,7 @@ IMAGE ?= codeexec-operator:dev
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help build test test-only crds run demo runsc bench docker-build fmt fmt-check kube-apiext tools clean
+.PHONY: help build check test test-only crds run demo runsc bench docker-build fmt fmt-check kube-apiext tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -13,11 +13,14 @@ help: ## list the targets
 build: ## restore and build the whole solution
 	$(DOTNET) build Operator.sln
 
-test: kube-apiext tools ## prepare the caches (real CRD API server, helm, kubectl, runsc), run every test; ends with "N passed, N failed, N skipped"
+check: kube-apiext tools ## the quality gate CI runs: prepare the caches (real CRD API server, helm, kubectl, runsc), build, format check, every test, only allowed skips; ends with "N passed, N failed, N skipped"
 	@hack/runsc.sh >/dev/null || echo "runsc could not be prepared (see above): gVisor-mode tests use runsc from PATH, or skip with the reason"
-	hack/test.sh
+	hack/check.sh
 
-test-only: ## run every test without preparing the caches first
+test: check ## the same as make check
+
+
+test-only: ## run every test without preparing the caches, the format check or the skip allow-list
 	hack/test.sh
 
 crds: ## regenerate crds/*.yaml from the C# types in src/CodeExec.Api (and the Helm chart's copies)
