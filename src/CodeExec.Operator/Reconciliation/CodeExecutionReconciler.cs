@@ -447,6 +447,12 @@ internal sealed class CodeExecutionReconciler(
 
     private async Task<ReconcileResult> ExpireAsync(CodeExecution execution, CancellationToken cancellationToken)
     {
+        if (GitOpsTracking.KeepsFinished(execution.Metadata, execution.Spec.TtlSecondsAfterFinished))
+        {
+            // A GitOps tool would re-create it at its next sync and the code would run again: no default TTL here.
+            return ReconcileResult.Done;
+        }
+
         var ttl = TimeSpan.FromSeconds(execution.Spec.TtlSecondsAfterFinished ?? Sandbox.DefaultTtlSecondsAfterFinished);
         var now = time.GetUtcNow();
         var completed = execution.Status?.CompletionTime is { } completion

@@ -51,6 +51,7 @@ public sealed partial class ReadmeCommandTests(EmptyRealApiServer fixture) : ICl
         ["kubectl apply -f config/samples/hello-python.yaml"] = ["codeexecution.codeexec.dev/hello-python created"],
         ["kubectl get cx"] = [@"NAME\s+RUNTIME\s+PHASE\s+EXIT\s+DURATION\s+AGE", @"hello-python\s+python\s+Succeeded\s+0\s+1\.25s"],
         ["kubectl get cx hello-python -o jsonpath='{.status.stdout}'"] = ["^hello, codeexec\n$"],
+        ["kubectl wait cx/hello-python --for=jsonpath='{.status.phase}'=Succeeded --timeout=120s"] = ["codeexecution.codeexec.dev/hello-python condition met"],
         ["kubectl explain codeexecution.spec"] = ["What to run and within which limits", "codeFrom"],
         ["kubectl explain codeexecution.status"] = ["What the operator observed", "stdoutTruncated"],
         ["kubectl explain coderuntime.spec"] = ["image", "maxLimits"],

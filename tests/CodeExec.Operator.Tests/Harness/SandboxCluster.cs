@@ -92,7 +92,8 @@ internal sealed class SandboxCluster : IAsyncDisposable
         return await Client.CustomObjects.CreateClusterCustomObjectAsync<CodeRuntime>(runtime, ApiConstants.Group, ApiConstants.Version, ApiConstants.CodeRuntimePlural);
     }
 
-    public async Task<CodeExecution> CreateExecutionAsync(string name, Action<CodeExecutionSpec>? configure = null, string code = "print('hello')")
+    public async Task<CodeExecution> CreateExecutionAsync(string name, Action<CodeExecutionSpec>? configure = null, string code = "print('hello')",
+        Action<V1ObjectMeta>? metadata = null)
     {
         var execution = new CodeExecution
         {
@@ -100,6 +101,7 @@ internal sealed class SandboxCluster : IAsyncDisposable
             Spec = new CodeExecutionSpec { Runtime = Runtime, Code = code },
         };
         configure?.Invoke(execution.Spec);
+        metadata?.Invoke(execution.Metadata);
         return await Client.CustomObjects.CreateNamespacedCustomObjectAsync<CodeExecution>(execution, ApiConstants.Group, ApiConstants.Version,
             Namespace, ApiConstants.CodeExecutionPlural);
     }
