@@ -43,8 +43,6 @@ internal sealed class CodeExecutionReconciler(
     IObjectCache<CodeRuntime> runtimes,
     IObjectCache<V1Pod> pods,
     IObjectCache<V1NetworkPolicy> policies,
-    IObjectCache<V1ConfigMap> configMaps,
-    IObjectCache<V1Secret> secrets,
     IEgressResolver egressResolver,
     IOptions<SandboxOptions> sandboxOptions,
     IOptions<ExecutionOptions> executionOptions,
@@ -344,8 +342,13 @@ internal sealed class CodeExecutionReconciler(
 
     /// <summary>
     /// Null while the NetworkPolicy and the code object created for this execution (their UIDs in status) are in place
-    /// and the policy's spec unchanged (generation 1); otherwise what happened to them. Reads the caches, and the API
-    /// server only when a cache does not have the object (it may lag behind our own create).
+    /// and the policy's spec unchanged (generation 1); otherwise what happened to them. The policy is read from the
+    /// cache, and from the API server only when the cache does not have it (it may lag behind our own create). The code
+    /// object (never cached: no list or watch of ConfigMaps or Secrets) is read by name at every reconcile until the
+    /// operator has recorded the code's start (phase Running), the last of them being the one that observes the start:
+    /// the kubelet mounted the object when it created the container, before the start, and never refreshes an immutable
+    /// ConfigMap or Secret in a running Pod (its watch-based manager stops watching immutable objects), so an object of
+    /// ours seen after the start is what the code runs, and a replacement after that changes nothing in the Pod.
     /// </summary>
     private async Task<string?> IsolationProblemAsync(CodeExecution execution, CancellationToken cancellationToken)
     {
@@ -367,14 +370,14 @@ internal sealed class CodeExecutionReconciler(
             }
         }
 
-        if (status.CodeObjectUid is { } codeUid)
+        if (status.CodeObjectUid is { } codeUid && status.Phase != ExecutionPhase.Running)
         {
             var key = new ObjectKey(namespaceName, SandboxNames.Code(execution));
             var isSecret = ResolvedCode.KindOf(execution) == CodeSourceKind.Secret;
             IKubernetesObject<V1ObjectMeta>? code = isSecret
-                ? WithUid(secrets.Find(key), codeUid) ?? WithUid(await ReadOrNullAsync(() =>
+                ? WithUid(await ReadOrNullAsync(() =>
                     client.CoreV1.ReadNamespacedSecretAsync(key.Name, namespaceName, cancellationToken: cancellationToken)), codeUid)
-                : WithUid(configMaps.Find(key), codeUid) ?? WithUid(await ReadOrNullAsync(() =>
+                : WithUid(await ReadOrNullAsync(() =>
                     client.CoreV1.ReadNamespacedConfigMapAsync(key.Name, namespaceName, cancellationToken: cancellationToken)), codeUid);
             if (code is null)
             {
@@ -400,28 +403,27 @@ internal sealed class CodeExecutionReconciler(
     }
 
     /// <summary>
-    /// Deletes the children this operator created for the execution: the objects of the UIDs in status, found in the
-    /// caches of Pods, code objects and NetworkPolicies, each deleted with a UID precondition. Nothing else is deleted,
-    /// whatever its name or ownerReferences (anything else that names this execution as its controller goes with it
-    /// through the garbage collector). The Pod goes first, and its NetworkPolicy must outlive it: while the Pod is still
-    /// in the cache (terminating for its grace period, or its deletion not yet observed) the policy is kept and the
-    /// clean-up is retried shortly, and the CodeExecution is not expired either (its deletion would let the garbage
-    /// collector take the policy). Once they are gone, a resync or a restart finds nothing to delete and makes no API call.
+    /// Deletes the children this operator created for the execution: the objects of the UIDs in status, each deleted with
+    /// a UID precondition. Nothing else is deleted, whatever its name or ownerReferences (anything else that names this
+    /// execution as its controller goes with it through the garbage collector). The Pod and the NetworkPolicy are found in
+    /// their caches. The code ConfigMap or Secret is not cached (no list or watch of them): it is deleted by name and UID
+    /// while the Pod or the policy is still there, and the policy goes only in a pass after that delete succeeded. The Pod
+    /// goes first, and its NetworkPolicy must outlive it: while the Pod is still in the cache (terminating for its grace
+    /// period, or its deletion not yet observed) the policy is kept and the clean-up is retried shortly, and the
+    /// CodeExecution is not expired either (its deletion would let the garbage collector take the policy). Once they are
+    /// gone, a resync or a restart finds nothing to delete and makes no API call.
     /// </summary>
     private async Task<ReconcileResult> CleanUpAndExpireAsync(CodeExecution execution, CancellationToken cancellationToken)
     {
         var status = execution.Status;
         var namespaceName = execution.Metadata.NamespaceProperty;
-        var isSecret = ResolvedCode.KindOf(execution) == CodeSourceKind.Secret;
+        var pod = status?.PodUid is { } podUid ? WithUid(pods.Find(new ObjectKey(namespaceName, status.PodName ?? SandboxNames.Pod(execution))), podUid) : null;
+        var policy = status?.NetworkPolicyUid is { } policyUid ? WithUid(policies.Find(new ObjectKey(namespaceName, SandboxNames.NetworkPolicy(execution))), policyUid) : null;
         IKubernetesObject<V1ObjectMeta>?[] children =
         [
-            status?.PodUid is { } podUid ? WithUid(pods.Find(new ObjectKey(namespaceName, status.PodName ?? SandboxNames.Pod(execution))), podUid) : null,
-            status?.CodeObjectUid is { } codeUid
-                ? isSecret
-                    ? WithUid(secrets.Find(new ObjectKey(namespaceName, SandboxNames.Code(execution))), codeUid)
-                    : WithUid(configMaps.Find(new ObjectKey(namespaceName, SandboxNames.Code(execution))), codeUid)
-                : null,
-            status?.NetworkPolicyUid is { } policyUid ? WithUid(policies.Find(new ObjectKey(namespaceName, SandboxNames.NetworkPolicy(execution))), policyUid) : null,
+            pod,
+            status?.CodeObjectUid is { } codeUid && (pod is not null || policy is not null) ? CodeObjectOf(execution, codeUid) : null,
+            policy,
         ];
         var podRemains = children[0] is not null;
         foreach (var child in children)
@@ -681,6 +683,15 @@ internal sealed class CodeExecutionReconciler(
         {
             // Gone already, or the name now holds another object (the UID precondition failed): not ours to delete.
         }
+    }
+
+    /// <summary>The code ConfigMap or Secret of <paramref name="execution"/> as far as deleting it by name and UID needs.</summary>
+    private static IKubernetesObject<V1ObjectMeta> CodeObjectOf(CodeExecution execution, string uid)
+    {
+        var metadata = new V1ObjectMeta { Name = SandboxNames.Code(execution), NamespaceProperty = execution.Metadata.NamespaceProperty, Uid = uid };
+        return ResolvedCode.KindOf(execution) == CodeSourceKind.Secret
+            ? new V1Secret { Metadata = metadata }
+            : new V1ConfigMap { Metadata = metadata };
     }
 
     private static string KindOf(IKubernetesObject<V1ObjectMeta> child) => child switch
