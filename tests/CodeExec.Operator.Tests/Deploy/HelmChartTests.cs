@@ -34,6 +34,7 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
             ["--set", "metrics.service.enabled=false", "--set", "networkPolicy.enabled=false", "--set", "podDisruptionBudget.enabled=false"]
         },
         { "an existing ServiceAccount", ["--set", "serviceAccount.create=false", "--set", "serviceAccount.name=codeexec-ops"] },
+        { "Falco rules on, user roles off", ["--set", "falco.rules.enabled=true", "--set", "userRoles.create=false"] },
         {
             "names, image and collector overridden",
             ["--set", "fullnameOverride=cx", "--set", "image.repository=registry.example.com/codeexec-operator", "--set", "image.tag=0.1.0",
@@ -172,7 +173,7 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
     {
         var rendered = Render();
         var deployment = Assert.Single(rendered.All<V1Deployment>());
-        var clusterRole = Assert.Single(rendered.All<V1ClusterRole>());
+        var clusterRole = rendered.Single<V1ClusterRole>("codeexec-operator");
         var leaderRole = Assert.Single(rendered.All<V1Role>());
         var kustomized = Kustomize.Build("config/manager").Single<V1Deployment>("codeexec-operator");
 
@@ -208,6 +209,54 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
         Assert.False(result.Succeeded, "helm template accepted 3 replicas without leader election");
         Assert.Contains("needs leaderElection.enabled", result.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void User_roles_aggregate_into_edit_admin_and_view_and_grant_only_codeexec_resources()
+    {
+        var rendered = Render();
+        var edit = rendered.Single<V1ClusterRole>("codeexec-operator-edit");
+        var view = rendered.Single<V1ClusterRole>("codeexec-operator-view");
+
+        Assert.Equal("true", edit.Metadata.Labels["rbac.authorization.k8s.io/aggregate-to-edit"]);
+        Assert.Equal("true", edit.Metadata.Labels["rbac.authorization.k8s.io/aggregate-to-admin"]);
+        Assert.Equal("true", view.Metadata.Labels["rbac.authorization.k8s.io/aggregate-to-view"]);
+        Assert.All(edit.Rules.Concat(view.Rules), rule => Assert.Equal(["codeexec.dev"], rule.ApiGroups));
+        Assert.All(view.Rules, rule => Assert.Equal(["get", "list", "watch"], rule.Verbs));
+        // Nobody is given the status subresource (the operator's word) or runtimes to write (the administrator's).
+        Assert.DoesNotContain(edit.Rules.Concat(view.Rules), rule => rule.Resources.Any(r => r.Contains('/', StringComparison.Ordinal)));
+        Assert.DoesNotContain(edit.Rules, rule => rule.Resources.Contains("coderuntimes") && rule.Verbs.Except(["get", "list", "watch"]).Any());
+        Assert.Equal(["codeexec-operator"], Render("--set", "userRoles.create=false").All<V1ClusterRole>().Select(r => r.Metadata.Name));
+        Assert.Equal(
+            Kustomize.BuildDefault().All<V1ClusterRole>().Select(r => (r.Metadata.Name, YamlOf(r.Rules))).Order(),
+            rendered.All<V1ClusterRole>().Select(r => (r.Metadata.Name, YamlOf(r.Rules))).Order());
+    }
+
+    [Fact]
+    public void Falco_rules_ship_only_when_enabled_and_name_the_sandbox_label()
+    {
+        Assert.Empty(Render().All<V1ConfigMap>());
+        var configMap = Render("--set", "falco.rules.enabled=true").Single<V1ConfigMap>("codeexec-operator-falco-rules");
+
+        var rules = new YamlDotNet.Serialization.DeserializerBuilder().Build().Deserialize<List<Dictionary<string, object>>>(configMap.Data["codeexec-rules.yaml"]);
+        Assert.Equal(["Shell spawned in a codeexec sandbox", "Sensitive file read in a codeexec sandbox"],
+            rules.Where(r => r.ContainsKey("rule")).Select(r => (string)r["rule"]));
+        Assert.All(rules.Where(r => r.ContainsKey("rule")), r => Assert.Contains("codeexec_sandbox", (string)r["condition"], StringComparison.Ordinal));
+        Assert.Contains("k8s.pod.label.codeexec.dev/role = \"sandbox\"", configMap.Data["codeexec-rules.yaml"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Operator_replicas_spread_over_zones_unless_told_otherwise()
+    {
+        var spread = Assert.Single(Assert.Single(Render().All<V1Deployment>()).Spec.Template.Spec.TopologySpreadConstraints);
+        var custom = Assert.Single(Render("--set", "topologySpreadConstraints[0].maxSkew=2", "--set", "topologySpreadConstraints[0].topologyKey=kubernetes.io/hostname",
+            "--set", "topologySpreadConstraints[0].whenUnsatisfiable=DoNotSchedule").All<V1Deployment>()).Spec.Template.Spec.TopologySpreadConstraints;
+
+        Assert.Equal(("topology.kubernetes.io/zone", "ScheduleAnyway", 1), (spread.TopologyKey, spread.WhenUnsatisfiable, spread.MaxSkew));
+        Assert.Equal("codeexec-operator", spread.LabelSelector.MatchLabels["app.kubernetes.io/name"]);
+        Assert.Equal(("kubernetes.io/hostname", 2), (Assert.Single(custom).TopologyKey, custom[0].MaxSkew));
+    }
+
+    private static string YamlOf(object value) => k8s.KubernetesYaml.Serialize(value);
 
     private static string Helm() => ExternalTool.Require("helm", "the chart cannot be linted or rendered here");
 
