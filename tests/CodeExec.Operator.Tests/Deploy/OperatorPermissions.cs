@@ -24,6 +24,8 @@ internal static class OperatorPermissions
             [("", "events")] = ["create", "patch"],
             [("events.k8s.io", "events")] = ["create", "patch"],
             [("node.k8s.io", "runtimeclasses")] = ["get"],
+            // Per-namespace limits of executions: the Namespace's codeexec.dev/ annotations, watched and cached.
+            [("", "namespaces")] = ["get", "list", "watch"],
         };
 
     public static readonly IReadOnlyDictionary<(string Group, string Resource), string[]> LeaderElection =
