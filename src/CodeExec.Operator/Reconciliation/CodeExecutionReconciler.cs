@@ -55,6 +55,7 @@ internal sealed class CodeExecutionReconciler(
     IOptions<ExecutionOptions> executionOptions,
     ExecutionEvents events,
     ExecutionMetrics metrics,
+    SandboxQuotas quotas,
     TimeProvider time,
     ILogger<CodeExecutionReconciler> logger) : IReconciler<CodeExecution>
 {
@@ -178,6 +179,8 @@ internal sealed class CodeExecutionReconciler(
             }
         }
 
+        await quotas.EnsureAsync(execution.Metadata.NamespaceProperty, LimitsOf(execution.Metadata.NamespaceProperty), ours.OfType<V1Pod>().Single(),
+            cancellationToken);
         await WritePodCreatedAsync(execution, run, ours, cancellationToken);
         return ReconcileResult.After(Sandbox.StartDeadline + TimeSpan.FromSeconds(1));
     }
@@ -314,16 +317,23 @@ internal sealed class CodeExecutionReconciler(
     private QueueDecision DecideQueue(CodeExecution execution, CodeRuntime runtime, AdmissionResult checkedFirst)
     {
         var namespaceName = execution.Metadata.NamespaceProperty;
+        var limits = LimitsOf(namespaceName);
+        var inNamespace = executions.List(namespaceName);
+        var demand = DemandOf(execution, runtime, checkedFirst);
+        var usage = UsageOf(namespaceName, execution.Metadata.Uid, inNamespace);
+        return NamespaceQueue.Decide(namespaceName, demand, usage, limits, NamespaceQueue.OlderWaiting(execution, inNamespace));
+    }
+
+    /// <summary>The limits of a namespace: its Namespace's annotations (from the cache) over the options.</summary>
+    private NamespaceLimits LimitsOf(string namespaceName)
+    {
         var limits = NamespaceLimits.Resolve(Executions, namespaces.Find(new ObjectKey(null, namespaceName)), out var problems);
         foreach (var problem in problems)
         {
             logger.LogWarning("Namespace {Namespace}: {Problem}; the configured default applies", namespaceName, problem);
         }
 
-        var inNamespace = executions.List(namespaceName);
-        var demand = DemandOf(execution, runtime, checkedFirst);
-        var usage = UsageOf(namespaceName, execution.Metadata.Uid, inNamespace);
-        return NamespaceQueue.Decide(namespaceName, demand, usage, limits, NamespaceQueue.OlderWaiting(execution, inNamespace));
+        return limits;
     }
 
     /// <summary>The cpu and memory limits of the sandbox Pod <paramref name="execution"/> would get (rendered, without code).</summary>
@@ -334,8 +344,8 @@ internal sealed class CodeExecutionReconciler(
     }
 
     /// <summary>
-    /// What the active sandboxes of a namespace use, from the caches: each sandbox Pod neither finished nor being
-    /// deleted, by its limits; and each started execution (its Pod UID in status, not final) whose Pod the Pod cache
+    /// What the active sandboxes of a namespace use, from the caches: each sandbox Pod that has not ended (one being
+    /// deleted too, as ResourceQuota counts it until it is gone), by its limits; and each started execution (its Pod UID in status, not final) whose Pod the Pod cache
     /// does not hold yet, by the limits its Pod was rendered with. <paramref name="exceptUid"/>'s own are left out.
     /// </summary>
     private NamespaceUsage UsageOf(string namespaceName, string exceptUid, IReadOnlyList<CodeExecution> inNamespace)
@@ -346,8 +356,9 @@ internal sealed class CodeExecutionReconciler(
         var used = PodResources.Zero;
         foreach (var pod in pods.List(namespaceName))
         {
+            // A Pod being deleted still counts until it is gone or has ended, as ResourceQuota counts it.
             cachedPods.Add(pod.Metadata.Uid);
-            if (pod.Status?.Phase is "Succeeded" or "Failed" || pod.Metadata.DeletionTimestamp is not null)
+            if (pod.Status?.Phase is "Succeeded" or "Failed")
             {
                 continue;
             }

@@ -27,6 +27,13 @@ internal sealed class ExecutionOptions
     public string? MaxMemoryPerNamespace { get; set; }
 
     /// <summary>
+    /// Create, in each namespace where the operator first starts a sandbox, the ResourceQuota <c>codeexec-sandbox</c>
+    /// scoped to the sandbox PriorityClass, with the namespace's limits plus the RuntimeClass overhead per Pod
+    /// (<see cref="SandboxQuota"/>): the API server's hard cap behind the queue. Never updated once it exists.
+    /// </summary>
+    public bool ManageSandboxQuota { get; set; } = true;
+
+    /// <summary>
     /// How often a Queued execution looks again for a free slot: a safety net only. A waiting execution is woken when a
     /// sandbox Pod of its namespace changes or goes, when an execution of its namespace starts or ends, and when its
     /// Namespace's limits change; each check reads only the operator's caches.

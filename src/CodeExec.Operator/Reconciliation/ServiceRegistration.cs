@@ -44,6 +44,7 @@ internal static class ServiceRegistration
             .ValidateOnStart();
         services.TryAddSingleton<IEgressResolver, DnsEgressResolver>();
         services.AddSingleton<ExecutionEvents>();
+        services.AddSingleton<SandboxQuotas>();
         services.AddSingleton<ExecutionMetrics>();
         services.AddController<CodeExecution, CodeExecutionReconciler>(controller => controller
             .Owns<V1Pod>(watch => watch.LabelSelector = podLabelSelector)

@@ -26,6 +26,8 @@ internal static class OperatorPermissions
             [("node.k8s.io", "runtimeclasses")] = ["get"],
             // Per-namespace limits of executions: the Namespace's codeexec.dev/ annotations, watched and cached.
             [("", "namespaces")] = ["get", "list", "watch"],
+            // The ResourceQuota codeexec-sandbox in each namespace with sandboxes: created once, never read, updated or deleted.
+            [("", "resourcequotas")] = ["create"],
         };
 
     public static readonly IReadOnlyDictionary<(string Group, string Resource), string[]> LeaderElection =
