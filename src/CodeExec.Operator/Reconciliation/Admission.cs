@@ -50,7 +50,25 @@ internal static class Admission
         CodeExecution execution,
         CodeRuntime? runtime,
         SandboxOptions options,
-        IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>? resolvedHosts = null)
+        IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>? resolvedHosts = null) =>
+        Check(execution, runtime, options, resolvedHosts, resolve: true);
+
+    /// <summary>
+    /// Every check of <see cref="Admit"/> that needs no DNS lookup and no API read: the code source's shape, env, the
+    /// runtime, files, limits and the network request against the runtime's allow-list, with the same messages. The
+    /// allowed hosts are not resolved, so <see cref="AdmissionResult.Egress"/> lists them without addresses. The
+    /// reconciler runs this before an execution may wait in the queue, and <see cref="Admit"/> (with the lookups) only
+    /// once a slot is free: a waiting execution costs no lookup.
+    /// </summary>
+    public static AdmissionResult AdmitBeforeResolving(CodeExecution execution, CodeRuntime? runtime, SandboxOptions options) =>
+        Check(execution, runtime, options, null, resolve: false);
+
+    private static AdmissionResult Check(
+        CodeExecution execution,
+        CodeRuntime? runtime,
+        SandboxOptions options,
+        IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>? resolvedHosts,
+        bool resolve)
     {
         ArgumentNullException.ThrowIfNull(execution);
         ArgumentNullException.ThrowIfNull(options);
@@ -72,7 +90,7 @@ internal static class Admission
         CheckRuntime(runtime, runtimeName, options, errors);
         CheckFiles(spec, runtime, errors);
         var limits = ResolveLimits(spec.Limits, runtime, runtimeName, options, errors);
-        var egress = CheckNetwork(spec.Network, runtime, runtimeName, resolvedHosts, errors);
+        var egress = CheckNetwork(spec.Network, runtime, runtimeName, resolvedHosts, resolve, errors);
 
         return errors.Count == 0
             ? AdmissionResult.Admitted(limits, egress, runtimeName)
@@ -213,6 +231,7 @@ internal static class Admission
         CodeRuntime runtime,
         string runtimeName,
         IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>? resolvedHosts,
+        bool resolve,
         List<string> errors)
     {
         var pinned = new List<PinnedHost>();
@@ -246,6 +265,12 @@ internal static class Admission
             if (!allowed.Contains(host))
             {
                 errors.Add($"spec.network.allowedHosts {host} is not in the allow-list of the runtime {runtimeName}");
+                continue;
+            }
+
+            if (!resolve)
+            {
+                pinned.Add(new PinnedHost(host.ToLowerInvariant(), []));
                 continue;
             }
 

@@ -21,7 +21,11 @@ namespace CodeExec.Operator.Reconciliation;
 /// no result:
 /// <list type="number">
 /// <item>admit (runtime, limits, egress, code source) or write phase Rejected and create nothing;</item>
-/// <item>wait in phase Queued while the namespace has its maximum of active sandboxes;</item>
+/// <item>wait in phase Queued while the namespace's active sandboxes leave no room under its limits (concurrent
+/// executions, CPU, memory: <see cref="NamespaceLimits"/>) or an older execution of the namespace waits
+/// (<see cref="NamespaceQueue"/>). Only checks that need no I/O run before: a waiting execution is decided from the
+/// caches alone, with no DNS lookup, no codeFrom read and, while nothing changes, no API call at all. The egress hosts
+/// are resolved and the code is read once a slot is free;</item>
 /// <item>ensure the NetworkPolicy, then the code ConfigMap/Secret, then the Pod (never a Pod without its policy): an
 /// existing object of the name is used only when it is this execution's (<see cref="ChildOwnership"/>), else the
 /// execution ends Failed NameConflict; an API server refusal (4xx) ends it Failed PodRejected, ChildRejected or
@@ -43,11 +47,13 @@ internal sealed class CodeExecutionReconciler(
     IObjectCache<CodeRuntime> runtimes,
     IObjectCache<V1Pod> pods,
     IObjectCache<V1NetworkPolicy> policies,
+    IObjectCache<V1Namespace> namespaces,
     IEgressResolver egressResolver,
     IOptions<SandboxOptions> sandboxOptions,
     IOptions<ExecutionOptions> executionOptions,
     ExecutionEvents events,
     ExecutionMetrics metrics,
+    SandboxQuotas quotas,
     TimeProvider time,
     ILogger<CodeExecutionReconciler> logger) : IReconciler<CodeExecution>
 {
@@ -66,6 +72,14 @@ internal sealed class CodeExecutionReconciler(
         {
             // Clean-up works from the caches of the children: once they are gone, a resync or a restart costs no API call.
             return await CleanUpAndExpireAsync(cached, cancellationToken);
+        }
+
+        if (cached.Status?.Phase == ExecutionPhase.Queued && NamespaceQueue.IsWaiting(cached)
+            && StillWaiting(cached) is { } waiting && (!waiting.IsHead || waiting.Message == cached.Status.Message))
+        {
+            // Still waiting, decided from the caches: no API call, no DNS lookup, no code read. Only the oldest waiting
+            // execution of the namespace rewrites its message when the reason changes (a status write each time).
+            return ReconcileResult.After(Executions.QueuedRecheckInterval);
         }
 
         var execution = await ReadExecutionAsync(key, cancellationToken);
@@ -106,12 +120,30 @@ internal sealed class CodeExecutionReconciler(
 
     private async Task<ReconcileResult> StartAsync(CodeExecution execution, CancellationToken cancellationToken)
     {
+        // First what needs no I/O; a rejection is final, so it then does the lookups too and names every problem.
         var runtime = FindRuntime(execution, out var runtimeProblem);
-        var hosts = Admission.HostsToResolve(execution, runtime);
-        var resolved = hosts.Count > 0 ? await egressResolver.ResolveAsync(hosts, cancellationToken) : null;
-        var admission = runtimeProblem is not null
-            ? AdmissionResult.Rejected([runtimeProblem], execution.Spec.Runtime)
-            : Admission.Admit(execution, runtime, Sandbox, resolved);
+        if (runtimeProblem is not null)
+        {
+            return await RejectAsync(execution, AdmissionResult.Rejected([runtimeProblem], execution.Spec.Runtime), cancellationToken);
+        }
+
+        var checkedFirst = Admission.AdmitBeforeResolving(execution, runtime, Sandbox);
+        if (!checkedFirst.IsAdmitted)
+        {
+            return await RejectAsync(execution, await AdmitAsync(execution, runtime, cancellationToken), cancellationToken);
+        }
+
+        var decision = DecideQueue(execution, runtime!, checkedFirst);
+        switch (decision.Verdict)
+        {
+            case QueueVerdict.Reject:
+                return await RejectAsync(execution, AdmissionResult.Rejected([decision.Message!], checkedFirst.RuntimeName), cancellationToken);
+            case QueueVerdict.Wait:
+                return await QueueAsync(execution, decision, cancellationToken);
+        }
+
+        // A slot is free: only now resolve the egress hosts and read the code.
+        var admission = await AdmitAsync(execution, runtime, cancellationToken);
         if (!admission.IsAdmitted)
         {
             return await RejectAsync(execution, admission, cancellationToken);
@@ -123,11 +155,6 @@ internal sealed class CodeExecutionReconciler(
         if (code is null)
         {
             return await RejectAsync(execution, AdmissionResult.Rejected([codeProblem!], admission.RuntimeName), cancellationToken);
-        }
-
-        if (await QueueIfNamespaceFullAsync(execution, cancellationToken) is { } queued)
-        {
-            return queued;
         }
 
         var request = new SandboxRequest(execution, runtime!, admission.Limits!, code, admission.Egress);
@@ -150,6 +177,8 @@ internal sealed class CodeExecutionReconciler(
             }
         }
 
+        await quotas.EnsureAsync(execution.Metadata.NamespaceProperty, LimitsOf(execution.Metadata.NamespaceProperty), ours.OfType<V1Pod>().Single(),
+            cancellationToken);
         await WritePodCreatedAsync(execution, run, ours, cancellationToken);
         return ReconcileResult.After(Sandbox.StartDeadline + TimeSpan.FromSeconds(1));
     }
@@ -248,32 +277,138 @@ internal sealed class CodeExecutionReconciler(
         return await ExpireAsync(updated, cancellationToken);
     }
 
-    private async Task<ReconcileResult?> QueueIfNamespaceFullAsync(CodeExecution execution, CancellationToken cancellationToken)
+    /// <summary>The full admission: <see cref="Admission.Admit"/> with the egress hosts resolved (if any are asked for).</summary>
+    private async Task<AdmissionResult> AdmitAsync(CodeExecution execution, CodeRuntime? runtime, CancellationToken cancellationToken)
     {
-        var max = Executions.MaxActivePerNamespace;
-        if (max <= 0)
+        var hosts = Admission.HostsToResolve(execution, runtime);
+        var resolved = hosts.Count > 0 ? await egressResolver.ResolveAsync(hosts, cancellationToken) : null;
+        return Admission.Admit(execution, runtime, Sandbox, resolved);
+    }
+
+    /// <summary>
+    /// The decision for a cached execution that must still wait, from the caches alone; null when it may start, would
+    /// be rejected, or its runtime is gone (the full reconcile then deals with it).
+    /// </summary>
+    private QueueDecision? StillWaiting(CodeExecution execution)
+    {
+        var runtime = FindRuntime(execution, out var problem);
+        if (problem is not null || runtime is null)
         {
             return null;
         }
 
-        var namespaceName = execution.Metadata.NamespaceProperty;
-        var active = pods.List(namespaceName).Count(p => p.Status?.Phase is not ("Succeeded" or "Failed") && p.Metadata.DeletionTimestamp is null
-                                                      && !ChildOwnership.IsControlledBy(p.Metadata, execution.Metadata.Uid));
-        if (active < max)
+        var checkedFirst = Admission.AdmitBeforeResolving(execution, runtime, Sandbox);
+        if (!checkedFirst.IsAdmitted)
         {
             return null;
+        }
+
+        var decision = DecideQueue(execution, runtime, checkedFirst);
+        return decision.Verdict == QueueVerdict.Wait ? decision : null;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="execution"/> (admitted by <see cref="Admission.AdmitBeforeResolving"/>) starts now, from
+    /// the caches: its namespace's limits (the Namespace's annotations over the options), what the namespace's active
+    /// sandboxes use, the limits of the Pod it would get, and the older executions of the namespace still waiting.
+    /// </summary>
+    private QueueDecision DecideQueue(CodeExecution execution, CodeRuntime runtime, AdmissionResult checkedFirst)
+    {
+        var namespaceName = execution.Metadata.NamespaceProperty;
+        var limits = LimitsOf(namespaceName);
+        var inNamespace = executions.List(namespaceName);
+        var demand = DemandOf(execution, runtime, checkedFirst);
+        var usage = UsageOf(namespaceName, execution.Metadata.Uid, inNamespace);
+        return NamespaceQueue.Decide(namespaceName, demand, usage, limits, NamespaceQueue.OlderWaiting(execution, inNamespace));
+    }
+
+    /// <summary>The limits of a namespace: its Namespace's annotations (from the cache) over the options.</summary>
+    private NamespaceLimits LimitsOf(string namespaceName)
+    {
+        var limits = NamespaceLimits.Resolve(Executions, namespaces.Find(new ObjectKey(null, namespaceName)), out var problems);
+        foreach (var problem in problems)
+        {
+            logger.LogWarning("Namespace {Namespace}: {Problem}; the configured default applies", namespaceName, problem);
+        }
+
+        return limits;
+    }
+
+    /// <summary>The cpu and memory limits of the sandbox Pod <paramref name="execution"/> would get (rendered, without code).</summary>
+    private PodResources DemandOf(CodeExecution execution, CodeRuntime runtime, AdmissionResult checkedFirst)
+    {
+        var request = new SandboxRequest(execution, runtime, checkedFirst.Limits!, new ResolvedCode("", ResolvedCode.KindOf(execution)), checkedFirst.Egress);
+        return PodResources.LimitsOf(SandboxRenderer.Pod(request, Sandbox));
+    }
+
+    /// <summary>
+    /// What the active sandboxes of a namespace use, from the caches: each sandbox Pod that has not ended (one being
+    /// deleted too, as ResourceQuota counts it until it is gone), by its limits; and each started execution (its Pod UID in status, not final) whose Pod the Pod cache
+    /// does not hold yet, by the limits its Pod was rendered with. <paramref name="exceptUid"/>'s own are left out.
+    /// </summary>
+    private NamespaceUsage UsageOf(string namespaceName, string exceptUid, IReadOnlyList<CodeExecution> inNamespace)
+    {
+        var counted = new HashSet<string>(StringComparer.Ordinal) { exceptUid };
+        var cachedPods = new HashSet<string>(StringComparer.Ordinal);
+        var active = 0;
+        var used = PodResources.Zero;
+        foreach (var pod in pods.List(namespaceName))
+        {
+            // A Pod being deleted still counts until it is gone or has ended, as ResourceQuota counts it.
+            cachedPods.Add(pod.Metadata.Uid);
+            if (pod.Status?.Phase is "Succeeded" or "Failed")
+            {
+                continue;
+            }
+
+            var owner = pod.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true)?.Uid ?? pod.Metadata.Uid;
+            if (counted.Add(owner))
+            {
+                active++;
+                used += PodResources.LimitsOf(pod);
+            }
+        }
+
+        foreach (var other in inNamespace)
+        {
+            if (other.Status?.PodUid is not { } podUid || ExecutionPhase.IsFinal(other.Status.Phase) || cachedPods.Contains(podUid)
+                || !counted.Add(other.Metadata.Uid))
+            {
+                continue;
+            }
+
+            active++;
+            var runtime = FindRuntime(other, out _);
+            var checkedFirst = runtime is null ? null : Admission.AdmitBeforeResolving(other, runtime, Sandbox);
+            if (checkedFirst is { IsAdmitted: true })
+            {
+                used += DemandOf(other, runtime!, checkedFirst);
+            }
+        }
+
+        return new NamespaceUsage(active, used);
+    }
+
+    /// <summary>
+    /// Writes phase Queued with the decision's message (unless status is Queued already; the oldest waiting execution
+    /// also rewrites a changed message) and checks again after the safety-net interval.
+    /// </summary>
+    private async Task<ReconcileResult> QueueAsync(CodeExecution execution, QueueDecision decision, CancellationToken cancellationToken)
+    {
+        var namespaceName = execution.Metadata.NamespaceProperty;
+        var message = decision.Message!;
+        var wasQueued = execution.Status?.Phase == ExecutionPhase.Queued;
+        if (!wasQueued || (decision.IsHead && execution.Status?.Message != message))
+        {
+            var status = FinalStatusBuilder.InProgress(execution, ExecutionPhase.Queued, ExecutionReason.QuotaExceeded, message, null, null, time);
+            var updated = await WriteStatusAsync(execution, status, cancellationToken);
+            if (!wasQueued)
+            {
+                await events.RecordAsync(updated, ExecutionEventReasons.Queued, message, false, cancellationToken);
+            }
         }
 
         metrics.SetQueued(namespaceName, executions.List(namespaceName).Count(e => e.Status?.Phase == ExecutionPhase.Queued));
-        if (execution.Status?.Phase != ExecutionPhase.Queued)
-        {
-            var message = string.Create(CultureInfo.InvariantCulture,
-                $"waiting for a free sandbox: namespace {namespaceName} has {active} active of at most {max}");
-            var status = FinalStatusBuilder.InProgress(execution, ExecutionPhase.Queued, ExecutionReason.QuotaExceeded, message, null, null, time);
-            var updated = await WriteStatusAsync(execution, status, cancellationToken);
-            await events.RecordAsync(updated, ExecutionEventReasons.Queued, message, false, cancellationToken);
-        }
-
         return ReconcileResult.After(Executions.QueuedRecheckInterval);
     }
 

@@ -182,6 +182,9 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
         Assert.Empty(OperatorPermissions.Differences(leaderRole.Rules, OperatorPermissions.LeaderElection));
         Assert.Equal(EnvNames(kustomized), EnvNames(deployment));
         Assert.Equal("runsc", rendered.Single<V1RuntimeClass>("gvisor").Handler);
+        var kustomizedClass = Kustomize.Build("config/runtime").Single<V1RuntimeClass>("gvisor");
+        Assert.Equal(kustomizedClass.Overhead.PodFixed.ToDictionary(p => p.Key, p => p.Value.ToString()),
+            rendered.Single<V1RuntimeClass>("gvisor").Overhead.PodFixed.ToDictionary(p => p.Key, p => p.Value.ToString()));
         Assert.Equal("Never", rendered.Single<V1PriorityClass>("codeexec-sandbox").PreemptionPolicy);
         Assert.Single(rendered.All<V1Service>());
         Assert.Equal(["Ingress"], Assert.Single(rendered.All<V1NetworkPolicy>()).Spec.PolicyTypes);

@@ -145,6 +145,8 @@ public sealed class KustomizeConfigTests
         var priorityClass = manifests.Single<V1PriorityClass>("codeexec-sandbox");
 
         Assert.Equal("runsc", runtimeClass.Handler);
+        // Finding 15: gVisor's own memory and CPU are charged to each sandbox Pod (spec.overhead), hence to the quota.
+        Assert.Equal(("128Mi", "100m"), (runtimeClass.Overhead.PodFixed["memory"].ToString(), runtimeClass.Overhead.PodFixed["cpu"].ToString()));
         Assert.Equal("Never", priorityClass.PreemptionPolicy);
         Assert.NotEqual(true, priorityClass.GlobalDefault);
         Assert.Equal(runtimeClass.Metadata.Name, OperatorDeploymentChecks.Env(manager, "Sandbox__DefaultRuntimeClassName"));

@@ -37,6 +37,9 @@ public sealed class OperatorApiAccessTests : IAsyncLifetime
         await _cluster.StartOperatorAsync(new Dictionary<string, string>
         {
             ["Operator:LeaderElection:Enabled"] = "true",
+            // As config/ and the chart install it: sandbox Pods get the PriorityClass, and the operator creates the
+            // namespace's ResourceQuota scoped to it.
+            ["Sandbox:PriorityClassName"] = "codeexec-sandbox",
             ["Operator:LeaderElection:LeaseDuration"] = "00:00:02",
             ["Operator:LeaderElection:RenewDeadline"] = "00:00:01.500",
             ["Operator:LeaderElection:RetryPeriod"] = "00:00:00.200",
@@ -71,7 +74,7 @@ public sealed class OperatorApiAccessTests : IAsyncLifetime
     /// <summary>
     /// What the operator can be asked to do: a run to its end and TTL deletion, code from a ConfigMap and from a Secret,
     /// a rejection, a Pod deleted by someone else, an isolation lost (its NetworkPolicy deleted), the collector's and
-    /// the code container's logs read.
+    /// the code container's logs read, the namespace's sandbox ResourceQuota created, Namespaces watched for their limits.
     /// </summary>
     private async Task RunEveryKindOfExecutionAsync()
     {

@@ -23,6 +23,10 @@ internal static class OperatorPermissions
             [("", "secrets")] = ["get", "create", "delete"],
             [("networking.k8s.io", "networkpolicies")] = ["get", "list", "watch", "create", "delete"],
             [("", "events")] = ["create"],
+            // Per-namespace limits of executions: the Namespace's codeexec.dev/ annotations, watched and cached.
+            [("", "namespaces")] = ["list", "watch"],
+            // The ResourceQuota codeexec-sandbox in each namespace with sandboxes: created once, never read, updated or deleted.
+            [("", "resourcequotas")] = ["create"],
         };
 
     public static readonly IReadOnlyDictionary<(string Group, string Resource), string[]> LeaderElection =

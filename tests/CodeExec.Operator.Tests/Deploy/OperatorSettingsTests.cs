@@ -16,6 +16,8 @@ public sealed class OperatorSettingsTests
     {
         ["Operator"] = "CodeExec.Operator.Hosting.OperatorOptions",
         ["Sandbox"] = "CodeExec.Operator.Sandbox.SandboxOptions",
+        // Bound by the CodeExecution controller's registration from Operator:Executions, not through OperatorOptions.
+        ["Operator__Executions"] = "CodeExec.Operator.Reconciliation.ExecutionOptions",
     };
 
     [Fact]
@@ -42,9 +44,10 @@ public sealed class OperatorSettingsTests
     private static bool Binds(Assembly assembly, string environmentName)
     {
         var path = environmentName.Split("__");
-        if (!SectionTypes.TryGetValue(path[0], out var typeName)) return false;
+        var sectionParts = path.Length > 2 && SectionTypes.ContainsKey(path[0] + "__" + path[1]) ? 2 : 1;
+        if (!SectionTypes.TryGetValue(string.Join("__", path.Take(sectionParts)), out var typeName)) return false;
         var type = assembly.GetType(typeName);
-        foreach (var part in path.Skip(1))
+        foreach (var part in path.Skip(sectionParts))
         {
             var property = type?.GetProperty(part, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
             if (property is null || !property.CanWrite) return false;

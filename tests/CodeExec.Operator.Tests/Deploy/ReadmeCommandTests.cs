@@ -32,6 +32,8 @@ public sealed partial class ReadmeCommandTests(EmptyRealApiServer fixture) : ICl
         ["make test"] = "it is this test run",
         ["make demo"] = "a whole demo (it builds and runs the dev cluster and the samples' code for a minute)",
         ["kubectl apply -k config/runtime"] = "RuntimeClass and PriorityClass are core kinds, which the CRD API server does not serve (KustomizeConfigTests build config/)",
+        ["kubectl annotate ns team-a codeexec.dev/max-active-executions=2 codeexec.dev/max-cpu=4 codeexec.dev/max-memory=8Gi"] =
+            "Namespaces are a core kind, which the CRD API server does not serve (NamespaceQueueTests annotate a Namespace in the emulator)",
         ["make run"] = "the operator needs a cluster serving Pods, Events and Leases",
         ["kubectl apply -k config/default"] = "it installs core kinds, which the CRD API server does not serve (KustomizeConfigTests build it)",
         ["helm install codeexec-operator charts/codeexec-operator -n codeexec-system --create-namespace --set image.repository=registry.example.com/codeexec-operator --set image.tag=0.1.0"]

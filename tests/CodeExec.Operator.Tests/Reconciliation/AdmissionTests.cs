@@ -267,4 +267,37 @@ public sealed class AdmissionTests
     [InlineData("ff02::1", true)]
     public void Forbidden_egress_addresses(string address, bool forbidden) =>
         Assert.Equal(forbidden, Admission.IsForbiddenEgressAddress(IPAddress.Parse(address)));
+
+    [Fact]
+    public void Admission_before_resolving_makes_every_check_but_the_lookups_with_the_same_messages()
+    {
+        var (execution, runtime) = EgressPair("pypi.org", "evil.example");
+        execution.Spec.Env = [new EnvVar { Name = "HOME", Value = "/x" }];
+        execution.Spec.Limits = new ExecutionLimits { Cpu = new ResourceQuantity("64") };
+
+        var before = Admission.AdmitBeforeResolving(execution, runtime, Options);
+        var full = Admission.Admit(execution, runtime, Options, new Dictionary<string, IReadOnlyList<IPAddress>>());
+
+        Assert.False(before.IsAdmitted);
+        // The full admission adds only what the lookups find (pypi.org did not resolve); every other message is the same.
+        Assert.Equal(full.Errors.Where(e => !e.Contains("did not resolve", StringComparison.Ordinal)), before.Errors);
+        Assert.Contains("spec.network.allowedHosts pypi.org did not resolve to any address", full.Errors);
+    }
+
+    [Fact]
+    public void Admission_before_resolving_admits_with_the_limits_and_the_hosts_unpinned()
+    {
+        var (execution, runtime) = EgressPair("PyPI.org");
+
+        var before = Admission.AdmitBeforeResolving(execution, runtime, Options);
+
+        Assert.True(before.IsAdmitted, before.Message);
+        Assert.Equal(Admission.Admit(execution, runtime, Options, new Dictionary<string, IReadOnlyList<IPAddress>>
+        {
+            ["PyPI.org"] = [IPAddress.Parse("151.101.0.223")],
+        }).Limits, before.Limits);
+        var host = Assert.Single(before.Egress);
+        Assert.Equal("pypi.org", host.Host);
+        Assert.Empty(host.Addresses);
+    }
 }
