@@ -109,7 +109,7 @@ internal sealed class CodeExecutionReconciler(
     private async Task<ReconcileResult> StartAsync(CodeExecution execution, CancellationToken cancellationToken)
     {
         var runtime = FindRuntime(execution, out var runtimeProblem);
-        var hosts = Admission.HostsToResolve(execution, runtime);
+        var hosts = Admission.HostsToResolve(execution, runtime, Sandbox);
         var resolved = hosts.Count > 0 ? await egressResolver.ResolveAsync(hosts, cancellationToken) : null;
         var admission = runtimeProblem is not null
             ? AdmissionResult.Rejected([runtimeProblem], execution.Spec.Runtime)

@@ -32,7 +32,7 @@ internal static class ServiceRegistration
     public static IServiceCollection AddCodeExecutionController(this IServiceCollection services, IConfiguration operatorSection, string podLabelSelector)
     {
         services.Configure<ExecutionOptions>(operatorSection.GetSection(ExecutionOptions.SectionName));
-        services.TryAddSingleton<IEgressResolver, DnsEgressResolver>();
+        services.TryAddSingleton<IEgressResolver>(_ => new DnsEgressResolver());
         services.AddSingleton<ExecutionEvents>();
         services.AddSingleton<ExecutionMetrics>();
         services.AddController<CodeExecution, CodeExecutionReconciler>(controller => controller
