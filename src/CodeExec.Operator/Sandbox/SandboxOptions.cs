@@ -108,7 +108,7 @@ internal sealed class SandboxOptions
     /// <summary>
     /// A seccomp profile installed on every node, relative to the kubelet's seccomp directory
     /// (<c>/var/lib/kubelet/seccomp</c>), such as <c>profiles/codeexec.json</c>: sandbox Pods and their containers then
-    /// use seccomp type <c>Localhost</c> with this <c>localhostProfile</c> instead of <c>RuntimeDefault</c>. Null: RuntimeDefault.
+    /// use seccomp type <c>Localhost</c> with this <c>localhostProfile</c> instead of <c>RuntimeDefault</c>. Null or empty: RuntimeDefault.
     /// A node without the file fails the Pod's containers with <c>CreateContainerError</c>.
     /// </summary>
     public string? SeccompLocalhostProfile { get; set; }
@@ -165,9 +165,9 @@ internal sealed class SandboxOptions
             errors.Add("Sandbox:ClusterCIDRs: " + invalid);
         }
 
-        if (SeccompLocalhostProfile is { } profile && !IsLocalDescendingPath(profile))
+        if (SeccompLocalhostProfile is { Length: > 0 } profile && !IsLocalDescendingPath(profile))
         {
-            errors.Add($"Sandbox:SeccompLocalhostProfile '{profile}' must be a non-empty relative path without '..' (validateSeccompProfileField)");
+            errors.Add($"Sandbox:SeccompLocalhostProfile '{profile}' must be a relative path without '..' (validateSeccompProfileField)");
         }
 
         return errors;
@@ -175,10 +175,10 @@ internal sealed class SandboxOptions
 
     /// <summary>
     /// Upstream's <c>validateLocalDescendingPath</c> for a seccomp <c>localhostProfile</c>: not absolute and no '..'
-    /// path element (pkg/apis/core/validation/validation.go); an empty profile is refused too.
+    /// path element (pkg/apis/core/validation/validation.go). Empty means unset.
     /// </summary>
     private static bool IsLocalDescendingPath(string path) =>
-        path.Length > 0 && !path.StartsWith('/') && !path.Split('/', '\\').Contains("..", StringComparer.Ordinal);
+        !path.StartsWith('/') && !path.Split('/', '\\').Contains("..", StringComparer.Ordinal);
 
     private static void CheckQuantity(List<string> errors, string name, string value)
     {
