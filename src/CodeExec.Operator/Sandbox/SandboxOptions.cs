@@ -94,7 +94,8 @@ internal sealed class SandboxOptions
     /// <summary>
     /// True sets the AppArmor profile <c>RuntimeDefault</c> on every sandbox Pod (<c>securityContext.appArmorProfile</c>,
     /// Kubernetes 1.30+). Off by default: the kubelet refuses to start a Pod with an AppArmor profile on a node without
-    /// AppArmor, and gVisor's runsc confines the code with its own kernel rather than the host's AppArmor.
+    /// AppArmor, and gVisor's runsc ignores the OCI AppArmor profile (google/gvisor issue 511), so it matters for
+    /// RuntimeClasses other than gVisor.
     /// </summary>
     public bool AppArmorRuntimeDefault { get; set; }
 
@@ -109,7 +110,8 @@ internal sealed class SandboxOptions
     /// A seccomp profile installed on every node, relative to the kubelet's seccomp directory
     /// (<c>/var/lib/kubelet/seccomp</c>), such as <c>profiles/codeexec.json</c>: sandbox Pods and their containers then
     /// use seccomp type <c>Localhost</c> with this <c>localhostProfile</c> instead of <c>RuntimeDefault</c>. Null or empty: RuntimeDefault.
-    /// A node without the file fails the Pod's containers with <c>CreateContainerError</c>.
+    /// A node without the file fails the Pod's containers with <c>CreateContainerError</c>. Under gVisor, OCI seccomp
+    /// filters are loaded inside the sandbox only when runsc runs with <c>--oci-seccomp</c>.
     /// </summary>
     public string? SeccompLocalhostProfile { get; set; }
 
