@@ -123,7 +123,11 @@ public sealed class RuntimeEgressPolicy
     [DefaultValue(false)]
     public bool Allowed { get; set; }
 
-    /// <summary>The only hosts executions may ask to reach (HTTP and HTTPS, through the egress proxy).</summary>
+    /// <summary>
+    /// The only hosts executions may ask to reach (HTTP and HTTPS, through the egress proxy). Public names only: the
+    /// operator refuses single-label names, names under .svc and names in the cluster domain, resolves the others as
+    /// absolute names, and refuses addresses that are not public unicast unless allowedCIDRs allow them.
+    /// </summary>
     [JsonPropertyName("allowedHosts")]
     [Items(0, 64)]
     [ListSet]
