@@ -39,7 +39,7 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
             "sandbox hardening and cluster ranges",
             ["--set", "sandbox.appArmorRuntimeDefault=true", "--set", "sandbox.userNamespaces=true",
                 "--set", "sandbox.seccompLocalhostProfile=profiles/codeexec.json", "--set", "sandbox.clusterCIDRs={10.244.0.0/16,10.96.0.0/12}",
-                "--set", "sandbox.clusterDomain=corp.internal"]
+                "--set", "sandbox.clusterDomain=corp.internal", "--set", "runtimeClass.noNetwork.create=true"]
         },
         { "an existing ServiceAccount", ["--set", "serviceAccount.create=false", "--set", "serviceAccount.name=codeexec-ops"] },
         {
@@ -236,6 +236,17 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
         Assert.Equal("profiles/codeexec.json", hardened.SeccompLocalhostProfile);
         Assert.Equal(["10.244.0.0/16", "10.96.0.0/12"], hardened.ClusterCIDRs);
         Assert.Equal("corp.internal", hardened.ClusterDomain);
+    }
+
+    [Fact]
+    public void The_network_less_runtime_class_is_rendered_only_when_asked_for()
+    {
+        Assert.DoesNotContain(Render().All<V1RuntimeClass>(), r => r.Metadata.Name == "gvisor-nonet");
+
+        var rendered = Render("--set", "runtimeClass.noNetwork.create=true");
+
+        Assert.Equal("runsc-nonet", rendered.Single<V1RuntimeClass>("gvisor-nonet").Handler);
+        Assert.Equal("runsc", rendered.Single<V1RuntimeClass>("gvisor").Handler);
     }
 
     [Fact]
