@@ -68,7 +68,7 @@ internal static class RenderCommand
             throw new RenderInputException($"the execution asks for the runtime \"{asked}\" but {parsed.RuntimeFile} is the runtime \"{runtime.Metadata.Name}\"");
         }
 
-        var resolved = await ResolveHostsAsync(Admission.HostsToResolve(execution, runtime), parsed.Addresses, cancellationToken);
+        var resolved = await ResolveHostsAsync(Admission.HostsToResolve(execution, runtime, options), parsed.Addresses, cancellationToken);
         var admission = Admission.Admit(execution, runtime, options, resolved);
         if (!admission.IsAdmitted)
         {
@@ -235,13 +235,9 @@ internal static class RenderCommand
                 continue;
             }
 
-            try
+            if ((await new DnsEgressResolver().ResolveAsync([host], cancellationToken))[host] is { Count: > 0 } found)
             {
-                resolved[host] = await Dns.GetHostAddressesAsync(host, cancellationToken);
-            }
-            catch (System.Net.Sockets.SocketException)
-            {
-                // Left out: admission reports the host as not resolving.
+                resolved[host] = found;
             }
         }
 

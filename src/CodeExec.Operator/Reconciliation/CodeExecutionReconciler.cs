@@ -280,7 +280,7 @@ internal sealed class CodeExecutionReconciler(
     /// <summary>The full admission: <see cref="Admission.Admit"/> with the egress hosts resolved (if any are asked for).</summary>
     private async Task<AdmissionResult> AdmitAsync(CodeExecution execution, CodeRuntime? runtime, CancellationToken cancellationToken)
     {
-        var hosts = Admission.HostsToResolve(execution, runtime);
+        var hosts = Admission.HostsToResolve(execution, runtime, Sandbox);
         var resolved = hosts.Count > 0 ? await egressResolver.ResolveAsync(hosts, cancellationToken) : null;
         return Admission.Admit(execution, runtime, Sandbox, resolved);
     }

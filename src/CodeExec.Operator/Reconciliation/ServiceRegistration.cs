@@ -36,7 +36,7 @@ internal static class ServiceRegistration
             .Validate(options => NamespaceLimits.Validate(options).Count == 0,
                 "Operator:Executions: MaxActivePerNamespace must be 0 or more, MaxCpuPerNamespace and MaxMemoryPerNamespace quantities of 0 or more (or empty)")
             .ValidateOnStart();
-        services.TryAddSingleton<IEgressResolver, DnsEgressResolver>();
+        services.TryAddSingleton<IEgressResolver>(_ => new DnsEgressResolver());
         services.AddSingleton<ExecutionEvents>();
         services.AddSingleton<SandboxQuotas>();
         services.AddSingleton<ExecutionMetrics>();

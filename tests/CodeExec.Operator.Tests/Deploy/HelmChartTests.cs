@@ -1,10 +1,12 @@
 using System.Text.RegularExpressions;
 using CodeExec.Api;
+using CodeExec.Operator.Sandbox;
 using CodeExec.Operator.Tests.Harness;
 using CodeExec.Testing.RealApiServer;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
+using Microsoft.Extensions.Configuration;
 using Xunit;
 
 namespace CodeExec.Operator.Tests.Deploy;
@@ -32,6 +34,12 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
         {
             "no Service, NetworkPolicy or PodDisruptionBudget",
             ["--set", "metrics.service.enabled=false", "--set", "networkPolicy.enabled=false", "--set", "podDisruptionBudget.enabled=false"]
+        },
+        {
+            "sandbox hardening and cluster ranges",
+            ["--set", "sandbox.appArmorRuntimeDefault=true", "--set", "sandbox.userNamespaces=true",
+                "--set", "sandbox.seccompLocalhostProfile=profiles/codeexec.json", "--set", "sandbox.clusterCIDRs={10.244.0.0/16,10.96.0.0/12}",
+                "--set", "sandbox.clusterDomain=corp.internal", "--set", "runtimeClass.noNetwork.create=true"]
         },
         { "an existing ServiceAccount", ["--set", "serviceAccount.create=false", "--set", "serviceAccount.name=codeexec-ops"] },
         { "Falco rules on, user roles off", ["--set", "falco.rules.enabled=true", "--set", "userRoles.create=false"] },
@@ -201,6 +209,48 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
         Assert.Equal("python", Assert.Single(marked).Metadata.Name);
         Assert.All(runtimes, r => Assert.Equal("gvisor", r.Spec.RuntimeClassName));
         Assert.Empty(without);
+    }
+
+    [Fact]
+    public void Rendered_sandbox_settings_bind_to_the_operator_options_off_by_default_and_on_when_set()
+    {
+        static SandboxOptions Bound(ManifestSet rendered)
+        {
+            var env = OperatorDeploymentChecks.Manager(Assert.Single(rendered.All<V1Deployment>())).Env ?? [];
+            var configuration = new ConfigurationBuilder()
+                .AddInMemoryCollection(env.Where(e => e.Name.StartsWith("Sandbox__", StringComparison.Ordinal))
+                    .Select(e => KeyValuePair.Create(e.Name.Replace("__", ":", StringComparison.Ordinal), (string?)e.Value)))
+                .Build();
+            var options = new SandboxOptions();
+            configuration.GetSection(SandboxOptions.SectionName).Bind(options, b => b.ErrorOnUnknownConfiguration = true);
+            Assert.Empty(options.Validate());
+            return options;
+        }
+
+        var defaults = Bound(Render());
+        var hardened = Bound(Render(ValueCombinations.Single(c => (string)c.Data.Item1 == "sandbox hardening and cluster ranges").Data.Item2));
+
+        Assert.False(defaults.AppArmorRuntimeDefault);
+        Assert.False(defaults.UserNamespaces);
+        Assert.Null(defaults.SeccompLocalhostProfile);
+        Assert.Null(defaults.ClusterCIDRs);
+        Assert.Equal("cluster.local", defaults.ClusterDomain);
+        Assert.True(hardened.AppArmorRuntimeDefault);
+        Assert.True(hardened.UserNamespaces);
+        Assert.Equal("profiles/codeexec.json", hardened.SeccompLocalhostProfile);
+        Assert.Equal(["10.244.0.0/16", "10.96.0.0/12"], hardened.ClusterCIDRs);
+        Assert.Equal("corp.internal", hardened.ClusterDomain);
+    }
+
+    [Fact]
+    public void The_network_less_runtime_class_is_rendered_only_when_asked_for()
+    {
+        Assert.DoesNotContain(Render().All<V1RuntimeClass>(), r => r.Metadata.Name == "gvisor-nonet");
+
+        var rendered = Render("--set", "runtimeClass.noNetwork.create=true");
+
+        Assert.Equal("runsc-nonet", rendered.Single<V1RuntimeClass>("gvisor-nonet").Handler);
+        Assert.Equal("runsc", rendered.Single<V1RuntimeClass>("gvisor").Handler);
     }
 
     [Fact]

@@ -224,7 +224,7 @@ public sealed class NamespaceQueueTests
         public Task<IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>> ResolveAsync(IReadOnlyList<string> hosts, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _lookups);
-            IReadOnlyDictionary<string, IReadOnlyList<IPAddress>> resolved = hosts.ToDictionary(h => h, _ => (IReadOnlyList<IPAddress>)[IPAddress.Parse("203.0.113.10")]);
+            IReadOnlyDictionary<string, IReadOnlyList<IPAddress>> resolved = hosts.ToDictionary(h => h, _ => (IReadOnlyList<IPAddress>)[IPAddress.Parse("93.184.216.34")]);
             return Task.FromResult(resolved);
         }
     }
