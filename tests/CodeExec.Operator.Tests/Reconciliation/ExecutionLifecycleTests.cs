@@ -255,6 +255,34 @@ public sealed class ExecutionLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_final_status_refused_as_too_large_is_written_without_output_and_the_sandbox_is_cleaned_up()
+    {
+        _cluster.ScriptSandbox("refused", new ScriptedContainer { ExitCode = 3, Duration = TimeSpan.FromSeconds(2) }, "some output\n", "oops\n");
+        await _cluster.CreateExecutionAsync("refused");
+        await _cluster.WaitForPhaseAsync("refused", ExecutionPhase.Running);
+        var (podName, codeName, policyName) = await _cluster.ChildNamesAsync("refused");
+        // The next status write is the final one: the API server refuses it as kube-apiserver refuses a body over 3 MiB.
+        _cluster.Emulator.Faults.FailRequests("PUT", "codeexecutions/status", 413, times: 1,
+            message: "Request entity too large: limit is 3145728", reason: "RequestEntityTooLarge");
+
+        var status = (await _cluster.WaitForFinalAsync("refused")).Status!;
+
+        Assert.Equal((ExecutionPhase.Failed, ExecutionReason.Error, 3), (status.Phase, status.Reason, status.ExitCode));
+        Assert.Null(status.Stdout);
+        Assert.Null(status.Stderr);
+        Assert.Equal((12L, 5L), (status.StdoutBytes, status.StderrBytes));
+        Assert.Contains("the output could not be stored in status: the API server refused it (413 ", status.Message, StringComparison.Ordinal);
+        Assert.Contains("Request entity too large: limit is 3145728", status.Message, StringComparison.Ordinal);
+        Assert.Equal(1, _cluster.Emulator.Faults.InjectedFailures);
+        var token = TestContext.Current.CancellationToken;
+        await EmulatedCluster.EventuallyAsync(async () => await _cluster.GetPodAsync(podName) is null, "the sandbox Pod is deleted");
+        await EmulatedCluster.EventuallyAsync(async () => !(await _cluster.Client.CoreV1.ListNamespacedConfigMapAsync(SandboxCluster.Namespace, cancellationToken: token)).Items
+            .Any(c => c.Metadata.Name == codeName), "the code ConfigMap is deleted");
+        await EmulatedCluster.EventuallyAsync(async () => !(await _cluster.Client.NetworkingV1.ListNamespacedNetworkPolicyAsync(SandboxCluster.Namespace, cancellationToken: token)).Items
+            .Any(p => p.Metadata.Name == policyName), "the NetworkPolicy is deleted");
+    }
+
+    [Fact]
     public async Task A_failing_read_of_the_collector_log_is_retried_and_the_output_is_not_lost()
     {
         _cluster.Emulator.Faults.FailRequests("GET", "pods/log", 500, times: 3);
