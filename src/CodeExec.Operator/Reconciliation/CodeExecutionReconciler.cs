@@ -114,6 +114,11 @@ internal sealed class CodeExecutionReconciler(
         var admission = runtimeProblem is not null
             ? AdmissionResult.Rejected([runtimeProblem], execution.Spec.Runtime)
             : Admission.Admit(execution, runtime, Sandbox, resolved);
+        if (Admission.CheckNamespaceCount(execution, executions.List(execution.Metadata.NamespaceProperty), Sandbox) is { } countProblem)
+        {
+            admission = AdmissionResult.Rejected([.. admission.Errors, countProblem], admission.RuntimeName ?? execution.Spec.Runtime);
+        }
+
         if (!admission.IsAdmitted)
         {
             return await RejectAsync(execution, admission, cancellationToken);
@@ -474,7 +479,10 @@ internal sealed class CodeExecutionReconciler(
 
     private async Task<ReconcileResult> ExpireAsync(CodeExecution execution, CancellationToken cancellationToken)
     {
-        var ttl = TimeSpan.FromSeconds(execution.Spec.TtlSecondsAfterFinished ?? Sandbox.DefaultTtlSecondsAfterFinished);
+        // Never longer than the cluster maximum: an execution Rejected for its TTL (or admitted before the maximum was
+        // lowered) is not kept for what it asked.
+        var ttl = TimeSpan.FromSeconds(Math.Min(execution.Spec.TtlSecondsAfterFinished ?? Sandbox.DefaultTtlSecondsAfterFinished,
+            Sandbox.MaxTtlSecondsAfterFinished));
         var now = time.GetUtcNow();
         var completed = execution.Status?.CompletionTime is { } completion
             ? new DateTimeOffset(DateTime.SpecifyKind(completion, DateTimeKind.Utc))
