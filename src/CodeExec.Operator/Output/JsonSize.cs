@@ -72,10 +72,9 @@ internal static class JsonSize
             }
 
             default:
-                var element = node.GetValue<JsonElement>();
-                return element.ValueKind == JsonValueKind.String
-                    ? 2 + GoEscapedLength(element.GetString()!)
-                    : Encoding.UTF8.GetByteCount(element.GetRawText());
+                return node.GetValueKind() == JsonValueKind.String
+                    ? 2 + GoEscapedLength(node.GetValue<string>())
+                    : Encoding.UTF8.GetByteCount(node.ToJsonString());
         }
     }
 
