@@ -255,6 +255,29 @@ public sealed class ExecutionLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_finding_6_output_with_a_padded_spec_is_stored_within_the_api_servers_limits()
+    {
+        // Security review finding 6: 256 KiB of '<' and of \x01, and a spec padded with '<' (six bytes each once stored).
+        // The emulator refuses what kube-apiserver and etcd refuse (3 MiB bodies, 1.5 MiB objects as Go stores them).
+        await _cluster.CreateRuntimeAsync("big-output", spec => spec.MaxLimits!.OutputBytes = 262144);
+        _cluster.ScriptSandbox("bloat", new ScriptedContainer { ExitCode = 0 },
+            Enumerable.Repeat((byte)'<', 262144).ToArray(), Enumerable.Repeat((byte)1, 262144).ToArray(), limitBytes: 262144);
+        await _cluster.CreateExecutionAsync("bloat", spec =>
+        {
+            spec.Runtime = "big-output";
+            spec.Limits = new ExecutionLimits { OutputBytes = 262144 };
+        }, code: "# " + new string('<', 120_000));
+
+        var status = (await _cluster.WaitForFinalAsync("bloat")).Status!;
+
+        Assert.Equal((ExecutionPhase.Succeeded, 262144L, 262144L), (status.Phase, status.StdoutBytes, status.StderrBytes));
+        Assert.Equal(("base64", "base64", true, true), (status.StdoutEncoding, status.StderrEncoding, status.StdoutTruncated, status.StderrTruncated));
+        Assert.StartsWith("<<<<", Encoding.ASCII.GetString(Convert.FromBase64String(status.Stdout!)), StringComparison.Ordinal);
+        Assert.Contains("stdout cut further to keep the CodeExecution under its size limit", status.Message, StringComparison.Ordinal);
+        await EmulatedCluster.EventuallyAsync(async () => await _cluster.GetPodAsync(status.PodName!) is null, "the sandbox Pod is deleted");
+    }
+
+    [Fact]
     public async Task A_final_status_refused_as_too_large_is_written_without_output_and_the_sandbox_is_cleaned_up()
     {
         _cluster.ScriptSandbox("refused", new ScriptedContainer { ExitCode = 3, Duration = TimeSpan.FromSeconds(2) }, "some output\n", "oops\n");
