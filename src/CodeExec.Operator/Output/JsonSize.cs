@@ -50,26 +50,26 @@ internal static class JsonSize
             case null:
                 return 4; // null
             case JsonObject obj:
-            {
-                long length = 2 + Math.Max(0, obj.Count - 1);
-                foreach (var (key, value) in obj)
                 {
-                    length += 2 + GoEscapedLength(key) + 1 + GoEncodedLength(value);
-                }
+                    long length = 2 + Math.Max(0, obj.Count - 1);
+                    foreach (var (key, value) in obj)
+                    {
+                        length += 2 + GoEscapedLength(key) + 1 + GoEncodedLength(value);
+                    }
 
-                return length;
-            }
+                    return length;
+                }
 
             case JsonArray array:
-            {
-                long length = 2 + Math.Max(0, array.Count - 1);
-                foreach (var item in array)
                 {
-                    length += GoEncodedLength(item);
-                }
+                    long length = 2 + Math.Max(0, array.Count - 1);
+                    foreach (var item in array)
+                    {
+                        length += GoEncodedLength(item);
+                    }
 
-                return length;
-            }
+                    return length;
+                }
 
             default:
                 return node.GetValueKind() == JsonValueKind.String

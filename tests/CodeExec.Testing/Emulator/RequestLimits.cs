@@ -62,26 +62,26 @@ public static class RequestLimits
             case null:
                 return 4;
             case JsonObject obj:
-            {
-                long length = 2 + Math.Max(0, obj.Count - 1);
-                foreach (var (key, value) in obj)
                 {
-                    length += 3 + GoEscapedLength(key) + GoEncodedLength(value);
-                }
+                    long length = 2 + Math.Max(0, obj.Count - 1);
+                    foreach (var (key, value) in obj)
+                    {
+                        length += 3 + GoEscapedLength(key) + GoEncodedLength(value);
+                    }
 
-                return length;
-            }
+                    return length;
+                }
 
             case JsonArray array:
-            {
-                long length = 2 + Math.Max(0, array.Count - 1);
-                foreach (var item in array)
                 {
-                    length += GoEncodedLength(item);
-                }
+                    long length = 2 + Math.Max(0, array.Count - 1);
+                    foreach (var item in array)
+                    {
+                        length += GoEncodedLength(item);
+                    }
 
-                return length;
-            }
+                    return length;
+                }
 
             default:
                 return node.GetValueKind() == JsonValueKind.String
