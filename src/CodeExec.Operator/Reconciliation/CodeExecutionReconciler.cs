@@ -241,15 +241,18 @@ internal sealed class CodeExecutionReconciler(
             {
                 updated = await WriteStatusAsync(execution, status, cancellationToken);
             }
-            catch (HttpOperationException again) when (StatusSize.IsRefusedForSize(again))
+            catch (HttpOperationException again) when (StatusSize.IsTooLarge(again))
             {
-                // Even a status without output is refused: the object itself is too large to change. Nothing is retried:
-                // the sandbox is cleaned up and the execution deleted after its TTL, as if the result had been stored.
-                logger.LogError("{Namespace}/{Name}: no final status can be written ({Why}); cleaning up without one",
+                // Even a status without output is too large: the object itself (its spec and metadata) is at etcd's
+                // limit and can hold no result. Nothing is retried: the Event keeps the result, the sandbox is cleaned
+                // up (the Pod first, then its NetworkPolicy) and the CodeExecution deleted, as with a TTL of 0.
+                logger.LogError("{Namespace}/{Name}: no final status can be written ({Why}); deleting the execution after its sandbox",
                     execution.Metadata.NamespaceProperty, execution.Metadata.Name, ServerAnswer(again));
-                await events.RecordAsync(execution, ExecutionEventReasons.Failed,
-                    "the result could not be stored in status: the API server refused it (" + ServerAnswer(again) + ")", true, cancellationToken);
-                return await CleanUpAndExpireAsync(new CodeExecution { Metadata = execution.Metadata, Spec = execution.Spec, Status = status }, cancellationToken);
+                await events.RecordAsync(execution, ExecutionEventReasons.Failed, status.Message
+                    + "; no result can be stored in this CodeExecution (" + ServerAnswer(again) + "): it is deleted", true, cancellationToken);
+                var spec = KubernetesJson.Deserialize<CodeExecutionSpec>(KubernetesJson.Serialize(execution.Spec));
+                spec.TtlSecondsAfterFinished = 0;
+                return await CleanUpAndExpireAsync(new CodeExecution { Metadata = execution.Metadata, Spec = spec, Status = status }, cancellationToken);
             }
         }
 

@@ -89,7 +89,17 @@ internal static class StatusSize
     public static bool IsRefusedForSize(HttpOperationException e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        return e.Response.StatusCode is HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.UnprocessableEntity
+        return e.Response.StatusCode == HttpStatusCode.UnprocessableEntity || IsTooLarge(e);
+    }
+
+    /// <summary>
+    /// True when the API server refused a write for its size alone: 413 (body over 3 MiB) or 500 with etcd's "request is
+    /// too large" (object over etcd's limit), the answers kube-apiserver gives.
+    /// </summary>
+    public static bool IsTooLarge(HttpOperationException e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return e.Response.StatusCode == HttpStatusCode.RequestEntityTooLarge
             || (e.Response.StatusCode == HttpStatusCode.InternalServerError
                 && e.Response.Content?.Contains("request is too large", StringComparison.OrdinalIgnoreCase) == true);
     }

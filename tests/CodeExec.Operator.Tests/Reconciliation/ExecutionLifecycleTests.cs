@@ -306,6 +306,30 @@ public sealed class ExecutionLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_execution_that_can_hold_no_result_is_deleted_after_its_sandbox_and_the_event_keeps_the_result()
+    {
+        _cluster.ScriptSandbox("unwritable", new ScriptedContainer { ExitCode = 0, Duration = TimeSpan.FromSeconds(2) }, "out\n");
+        await _cluster.CreateExecutionAsync("unwritable");
+        await _cluster.WaitForPhaseAsync("unwritable", ExecutionPhase.Running);
+        var (podName, codeName, policyName) = await _cluster.ChildNamesAsync("unwritable");
+        var uid = (await _cluster.GetExecutionAsync("unwritable"))!.Metadata.Uid;
+        // Every status write from now on is refused as etcd refuses an object at its limit: the final one and the fallback.
+        _cluster.Emulator.Faults.FailRequests("PUT", "codeexecutions/status", 500, message: "etcdserver: request is too large");
+
+        await _cluster.WaitForAsync("unwritable", e => e is null, TimeSpan.FromSeconds(30), "the CodeExecution is deleted");
+
+        var token = TestContext.Current.CancellationToken;
+        Assert.Null(await _cluster.GetPodAsync(podName));
+        Assert.DoesNotContain((await _cluster.Client.CoreV1.ListNamespacedConfigMapAsync(SandboxCluster.Namespace, cancellationToken: token)).Items, c => c.Metadata.Name == codeName);
+        Assert.DoesNotContain((await _cluster.Client.NetworkingV1.ListNamespacedNetworkPolicyAsync(SandboxCluster.Namespace, cancellationToken: token)).Items, p => p.Metadata.Name == policyName);
+        var events = (await _cluster.Client.CoreV1.ListNamespacedEventAsync(SandboxCluster.Namespace, cancellationToken: token)).Items
+            .Where(e => e.InvolvedObject.Uid == uid && e.Type == "Warning").ToList();
+        Assert.Contains(events, e => e.Message.Contains("the code exited with code 0", StringComparison.Ordinal)
+            && e.Message.Contains("no result can be stored in this CodeExecution (500 ", StringComparison.Ordinal));
+        _cluster.Emulator.Faults.Reset();
+    }
+
+    [Fact]
     public async Task A_failing_read_of_the_collector_log_is_retried_and_the_output_is_not_lost()
     {
         _cluster.Emulator.Faults.FailRequests("GET", "pods/log", 500, times: 3);

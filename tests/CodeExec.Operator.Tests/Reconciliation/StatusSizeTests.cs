@@ -124,6 +124,18 @@ public sealed class StatusSizeTests
         Assert.Equal(expected, StatusSize.IsRefusedForSize(error));
     }
 
+    [Theory]
+    [InlineData(413, "", true)]
+    [InlineData(500, """{"kind":"Status","message":"etcdserver: request is too large","code":500}""", true)]
+    [InlineData(422, "", false)]
+    [InlineData(500, "", false)]
+    public void Only_size_refusals_mean_no_status_can_be_written(int code, string body, bool expected)
+    {
+        var error = new HttpOperationException { Response = new HttpResponseMessageWrapper(new HttpResponseMessage((HttpStatusCode)code), body) };
+
+        Assert.Equal(expected, StatusSize.IsTooLarge(error));
+    }
+
     [Fact]
     public void The_write_body_carries_identity_resource_version_and_status_but_no_spec()
     {
