@@ -112,6 +112,7 @@ internal static class Admission
 
         CheckCodeSource(spec, errors);
         CheckEnv(spec, errors);
+        CheckTtl(spec, options, errors);
 
         if (runtime is null)
         {
@@ -149,6 +150,57 @@ internal static class Admission
         {
             errors.Add("spec.codeFrom must set exactly one of configMapKeyRef and secretKeyRef");
         }
+    }
+
+    private static void CheckTtl(CodeExecutionSpec spec, SandboxOptions options, List<string> errors)
+    {
+        if (spec.TtlSecondsAfterFinished is { } ttl && ttl > options.MaxTtlSecondsAfterFinished)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture,
+                $"spec.ttlSecondsAfterFinished {ttl} exceeds the cluster maximum {options.MaxTtlSecondsAfterFinished} (Sandbox:MaxTtlSecondsAfterFinished)"));
+        }
+    }
+
+    /// <summary>
+    /// The reason to reject <paramref name="execution"/> for its namespace's count cap
+    /// (<see cref="SandboxOptions.MaxExecutionsPerNamespace"/>), or null. <paramref name="namespaceExecutions"/> are the
+    /// CodeExecutions the namespace holds (the operator's cache); those being deleted are not counted. The execution is
+    /// refused when at least the maximum were created before it (earlier creationTimestamp, then name), so a burst
+    /// admits its first ones and older executions are never displaced by newer ones.
+    /// </summary>
+    public static string? CheckNamespaceCount(CodeExecution execution, IEnumerable<CodeExecution> namespaceExecutions, SandboxOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        ArgumentNullException.ThrowIfNull(namespaceExecutions);
+        ArgumentNullException.ThrowIfNull(options);
+        var max = options.MaxExecutionsPerNamespace;
+        if (max <= 0)
+        {
+            return null;
+        }
+
+        var mine = (execution.Metadata.CreationTimestamp ?? DateTime.MaxValue, execution.Metadata.Name ?? "");
+        var held = 0;
+        var before = 0;
+        foreach (var other in namespaceExecutions)
+        {
+            if (other.Metadata.DeletionTimestamp is not null || other.Metadata.Uid == execution.Metadata.Uid)
+            {
+                continue;
+            }
+
+            held++;
+            var theirs = (other.Metadata.CreationTimestamp ?? DateTime.MaxValue, other.Metadata.Name ?? "");
+            if (theirs.Item1 < mine.Item1 || (theirs.Item1 == mine.Item1 && string.CompareOrdinal(theirs.Item2, mine.Item2) < 0))
+            {
+                before++;
+            }
+        }
+
+        return before < max
+            ? null
+            : string.Create(CultureInfo.InvariantCulture,
+                $"namespace {execution.Metadata.NamespaceProperty} holds {held + 1} CodeExecutions, at most {max} (Sandbox:MaxExecutionsPerNamespace): delete finished ones or wait for their ttlSecondsAfterFinished");
     }
 
     private static void CheckEnv(CodeExecutionSpec spec, List<string> errors)

@@ -128,6 +128,13 @@ internal sealed class CodeExecutionReconciler(
         }
 
         var checkedFirst = Admission.AdmitBeforeResolving(execution, runtime, Sandbox);
+        if (Admission.CheckNamespaceCount(execution, executions.List(execution.Metadata.NamespaceProperty), Sandbox) is { } countProblem)
+        {
+            var all = checkedFirst.IsAdmitted ? checkedFirst : await AdmitAsync(execution, runtime, cancellationToken);
+            return await RejectAsync(execution, AdmissionResult.Rejected([.. all.Errors, countProblem], all.RuntimeName ?? execution.Spec.Runtime),
+                cancellationToken);
+        }
+
         if (!checkedFirst.IsAdmitted)
         {
             return await RejectAsync(execution, await AdmitAsync(execution, runtime, cancellationToken), cancellationToken);
@@ -234,19 +241,49 @@ internal sealed class CodeExecutionReconciler(
         CancellationToken cancellationToken)
     {
         var run = SandboxRun.FromStatus(execution, Sandbox);
-        CollectedOutput? output = null;
+        (CapturedStream Stdout, CapturedStream Stderr)? record = null;
         var outputError = notCollected;
         if (pod is not null)
         {
-            (output, outputError) = await CollectOutputAsync(pod, run, outcome, cancellationToken);
+            (record, outputError) = await CollectOutputAsync(pod, run, outcome, cancellationToken);
             if (outcome.Reason is ExecutionReason.Completed or ExecutionReason.Error)
             {
                 outcome = InitReport.Apply(outcome, await ReadInitReportAsync(pod, outcome, cancellationToken));
             }
         }
 
-        var status = FinalStatusBuilder.Final(execution, outcome, output, outputError, run, time);
-        var updated = await WriteStatusAsync(execution, status, cancellationToken);
+        var status = FinalStatusBuilder.FinalWithinSize(execution, outcome, record, outputError, run, time);
+        CodeExecution updated;
+        try
+        {
+            updated = await WriteStatusAsync(execution, status, cancellationToken);
+        }
+        catch (HttpOperationException e) when (StatusSize.IsRefusedForSize(e))
+        {
+            // The same write would be refused again: store the result without its output, so the execution still ends
+            // and its sandbox is cleaned up.
+            var why = ServerAnswer(e);
+            logger.LogWarning("{Namespace}/{Name}: the final status was refused ({Why}); writing it without stdout and stderr",
+                execution.Metadata.NamespaceProperty, execution.Metadata.Name, why);
+            status = FinalStatusBuilder.WithoutOutput(status, why, execution.Metadata.Generation, time);
+            try
+            {
+                updated = await WriteStatusAsync(execution, status, cancellationToken);
+            }
+            catch (HttpOperationException again) when (StatusSize.IsTooLarge(again))
+            {
+                // Even a status without output is too large: the object itself (its spec and metadata) is at etcd's
+                // limit and can hold no result. Nothing is retried: the Event keeps the result, the sandbox is cleaned
+                // up (the Pod first, then its NetworkPolicy) and the CodeExecution deleted, as with a TTL of 0.
+                logger.LogError("{Namespace}/{Name}: no final status can be written ({Why}); deleting the execution after its sandbox",
+                    execution.Metadata.NamespaceProperty, execution.Metadata.Name, ServerAnswer(again));
+                await events.RecordAsync(execution, ExecutionEventReasons.Failed, status.Message
+                    + "; no result can be stored in this CodeExecution (" + ServerAnswer(again) + "): it is deleted", true, cancellationToken);
+                var spec = KubernetesJson.Deserialize<CodeExecutionSpec>(KubernetesJson.Serialize(execution.Spec));
+                spec.TtlSecondsAfterFinished = 0;
+                return await CleanUpAndExpireAsync(new CodeExecution { Metadata = execution.Metadata, Spec = spec, Status = status }, cancellationToken);
+            }
+        }
 
         metrics.ExecutionFinished(status.Phase!, status.Reason, status.DurationMs, status.StdoutTruncated == true, status.StderrTruncated == true);
         var (eventReason, warning) = status.Phase switch
@@ -590,7 +627,10 @@ internal sealed class CodeExecutionReconciler(
             return ReconcileResult.Done;
         }
 
-        var ttl = TimeSpan.FromSeconds(execution.Spec.TtlSecondsAfterFinished ?? Sandbox.DefaultTtlSecondsAfterFinished);
+        // Never longer than the cluster maximum: an execution Rejected for its TTL (or admitted before the maximum was
+        // lowered) is not kept for what it asked.
+        var ttl = TimeSpan.FromSeconds(Math.Min(execution.Spec.TtlSecondsAfterFinished ?? Sandbox.DefaultTtlSecondsAfterFinished,
+            Sandbox.MaxTtlSecondsAfterFinished));
         var now = time.GetUtcNow();
         var completed = execution.Status?.CompletionTime is { } completion
             ? new DateTimeOffset(DateTime.SpecifyKind(completion, DateTimeKind.Utc))
@@ -617,7 +657,7 @@ internal sealed class CodeExecutionReconciler(
     /// collected; any other failure (a 5xx, a 429, the network) fails the reconcile so it is retried with the Pod still
     /// there, until the result is overdue: a transient error never costs the output.
     /// </summary>
-    private async Task<(CollectedOutput? Output, string? Error)> CollectOutputAsync(V1Pod pod, SandboxRun run, PodObservation outcome,
+    private async Task<((CapturedStream Stdout, CapturedStream Stderr)? Record, string? Error)> CollectOutputAsync(V1Pod pod, SandboxRun run, PodObservation outcome,
         CancellationToken cancellationToken)
     {
         try
@@ -626,8 +666,8 @@ internal sealed class CodeExecutionReconciler(
             await using var stream = await client.CoreV1.ReadNamespacedPodLogAsync(pod.Metadata.Name, pod.Metadata.NamespaceProperty,
                 container: SandboxRenderer.CollectorContainerName, limitBytes: limit, cancellationToken: cancellationToken);
             var log = await ReadAtMostAsync(stream, limit, cancellationToken);
-            var output = OutputDecoder.Decode(log, run.OutputBytes, out var error);
-            return (output, error);
+            var record = OutputRecord.Parse(log, out var error);
+            return (record, error);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound || CollectorOverdue(pod, outcome, time.GetUtcNow()))
         {
@@ -878,21 +918,24 @@ internal sealed class CodeExecutionReconciler(
     private async Task<CodeExecution> WriteStatusAsync(CodeExecution execution, CodeExecutionStatus status, CancellationToken cancellationToken)
     {
         var metadata = execution.Metadata;
-        var body = new CodeExecution
-        {
-            Metadata = new V1ObjectMeta
-            {
-                Name = metadata.Name,
-                NamespaceProperty = metadata.NamespaceProperty,
-                ResourceVersion = metadata.ResourceVersion,
-                Uid = metadata.Uid,
-            },
-            Spec = execution.Spec,
-            Status = status,
-        };
         return await client.CustomObjects.ReplaceNamespacedCustomObjectStatusAsync<CodeExecution>(
-            body, ApiConstants.Group, ApiConstants.Version, metadata.NamespaceProperty, ApiConstants.CodeExecutionPlural, metadata.Name,
+            StatusSize.WriteBody(execution, status), ApiConstants.Group, ApiConstants.Version, metadata.NamespaceProperty, ApiConstants.CodeExecutionPlural, metadata.Name,
             cancellationToken: cancellationToken);
+    }
+
+    /// <summary>The API server's answer for a log line and a status message: code, reason and its Status message.</summary>
+    private static string ServerAnswer(HttpOperationException e)
+    {
+        var message = e.Response.Content;
+        try
+        {
+            message = KubernetesJson.Deserialize<V1Status>(e.Response.Content ?? "")?.Message ?? message;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{(int)e.Response.StatusCode} {e.Response.ReasonPhrase}: {message}");
     }
 
     private static async Task DeleteIgnoringMissingAsync(Func<Task> delete)

@@ -68,6 +68,19 @@ internal sealed class SandboxOptions
     /// <summary>Default of <c>spec.ttlSecondsAfterFinished</c>: one hour.</summary>
     public int DefaultTtlSecondsAfterFinished { get; set; } = 3600;
 
+    /// <summary>
+    /// Cluster maximum of <c>spec.ttlSecondsAfterFinished</c>: one day by default, at most the CRD's 30 days. A larger
+    /// value is Rejected at admission, and no finished or Rejected execution is kept longer than this.
+    /// </summary>
+    public int MaxTtlSecondsAfterFinished { get; set; } = 24 * 3600;
+
+    /// <summary>
+    /// Most CodeExecutions one namespace may hold, finished and unfinished (Rejected ones too, until their TTL): one
+    /// created when the namespace already holds this many older ones is Rejected at admission. 0 means no limit. The
+    /// API server's own cap is a ResourceQuota on <c>count/codeexecutions.codeexec.dev</c>.
+    /// </summary>
+    public int MaxExecutionsPerNamespace { get; set; } = 500;
+
     /// <summary>How long a sandbox Pod may stay Pending (unscheduled, pulling, starting) before the execution fails with StartTimeout.</summary>
     public TimeSpan StartDeadline { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -142,9 +155,19 @@ internal sealed class SandboxOptions
             errors.Add("Sandbox:DefaultOutputBytes must be between 1024 and Sandbox:MaxOutputBytes");
         }
 
-        if (DefaultTtlSecondsAfterFinished < 0 || DefaultTtlSecondsAfterFinished > ApiConstants.MaxTtlSecondsAfterFinished)
+        if (MaxTtlSecondsAfterFinished < 0 || MaxTtlSecondsAfterFinished > ApiConstants.MaxTtlSecondsAfterFinished)
         {
-            errors.Add($"Sandbox:DefaultTtlSecondsAfterFinished must be between 0 and {ApiConstants.MaxTtlSecondsAfterFinished}");
+            errors.Add($"Sandbox:MaxTtlSecondsAfterFinished must be between 0 and {ApiConstants.MaxTtlSecondsAfterFinished}");
+        }
+
+        if (DefaultTtlSecondsAfterFinished < 0 || DefaultTtlSecondsAfterFinished > Math.Min(MaxTtlSecondsAfterFinished, ApiConstants.MaxTtlSecondsAfterFinished))
+        {
+            errors.Add("Sandbox:DefaultTtlSecondsAfterFinished must be between 0 and Sandbox:MaxTtlSecondsAfterFinished");
+        }
+
+        if (MaxExecutionsPerNamespace < 0)
+        {
+            errors.Add("Sandbox:MaxExecutionsPerNamespace must be 0 (no limit) or more");
         }
 
         if (StartDeadline <= TimeSpan.Zero)

@@ -168,11 +168,15 @@ public sealed class KustomizeConfigTests
     }
 
     [Fact]
-    public void Tenant_quota_example_counts_only_sandbox_pods()
+    public void Tenant_quota_example_counts_sandbox_pods_and_code_executions()
     {
         var manifests = Kustomize.Build("config/runtime/tenant-quota");
 
-        var quota = Assert.Single(manifests.All<V1ResourceQuota>());
+        var quota = manifests.Single<V1ResourceQuota>("codeexec-sandboxes");
+        var executions = manifests.Single<V1ResourceQuota>("codeexec-executions");
+        Assert.Equal(["count/codeexecutions.codeexec.dev"], executions.Spec.Hard.Keys);
+        Assert.Null(executions.Spec.ScopeSelector);
+        Assert.Null(executions.Spec.Scopes);
 
         var scope = Assert.Single(quota.Spec.ScopeSelector.MatchExpressions);
         Assert.Equal(("PriorityClass", "In"), (scope.ScopeName, scope.OperatorProperty));

@@ -13,6 +13,44 @@ public sealed class AdmissionTests
     private static readonly SandboxOptions Options = new();
 
     [Fact]
+    public void A_ttl_over_the_cluster_maximum_is_rejected_naming_both()
+    {
+        var execution = TestObjects.Execution();
+        execution.Spec.TtlSecondsAfterFinished = 86401;
+
+        var result = Admission.Admit(execution, TestObjects.Runtime(), Options);
+
+        Assert.Equal(["spec.ttlSecondsAfterFinished 86401 exceeds the cluster maximum 86400 (Sandbox:MaxTtlSecondsAfterFinished)"], result.Errors);
+        execution.Spec.TtlSecondsAfterFinished = 86400;
+        Assert.True(Admission.Admit(execution, TestObjects.Runtime(), Options).IsAdmitted);
+    }
+
+    private static CodeExecution Held(string name, int secondsAfter, bool deleting = false)
+    {
+        var execution = TestObjects.Execution(name);
+        execution.Metadata.Uid = "uid-" + name;
+        execution.Metadata.CreationTimestamp = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddSeconds(secondsAfter);
+        execution.Metadata.DeletionTimestamp = deleting ? DateTime.UtcNow : null;
+        return execution;
+    }
+
+    [Fact]
+    public void The_namespace_count_cap_rejects_executions_created_after_the_maximum()
+    {
+        var options = new SandboxOptions { MaxExecutionsPerNamespace = 2 };
+        CodeExecution[] held = [Held("a", 0), Held("b", 1), Held("c", 2), Held("gone", -5, deleting: true)];
+
+        Assert.Null(Admission.CheckNamespaceCount(held[0], held, options));
+        Assert.Null(Admission.CheckNamespaceCount(held[1], held, options));
+        Assert.Equal("namespace team-a holds 3 CodeExecutions, at most 2 (Sandbox:MaxExecutionsPerNamespace): delete finished ones or wait for their ttlSecondsAfterFinished",
+            Admission.CheckNamespaceCount(held[2], held, options));
+        // Same creation second: the name decides, so the order is total and the same on every reconcile.
+        var twin = Held("b0", 1);
+        Assert.NotNull(Admission.CheckNamespaceCount(twin, [.. held, twin], options));
+        Assert.Null(Admission.CheckNamespaceCount(held[2], held, new SandboxOptions { MaxExecutionsPerNamespace = 0 }));
+    }
+
+    [Fact]
     public void Spec_limits_win_over_runtime_defaults_which_win_over_built_in_defaults()
     {
         var execution = TestObjects.Execution();

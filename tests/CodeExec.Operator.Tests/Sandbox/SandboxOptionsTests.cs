@@ -93,6 +93,21 @@ public sealed class SandboxOptionsTests
     }
 
     [Fact]
+    public void Ttl_and_namespace_count_caps_are_checked()
+    {
+        Assert.Equal((86400, 500), (new SandboxOptions().MaxTtlSecondsAfterFinished, new SandboxOptions().MaxExecutionsPerNamespace));
+
+        var errors = new SandboxOptions { MaxTtlSecondsAfterFinished = 3_000_000, MaxExecutionsPerNamespace = -1 }.Validate();
+        Assert.Equal(
+            ["Sandbox:MaxTtlSecondsAfterFinished must be between 0 and 2592000", "Sandbox:MaxExecutionsPerNamespace must be 0 (no limit) or more"],
+            errors);
+
+        Assert.Equal(["Sandbox:DefaultTtlSecondsAfterFinished must be between 0 and Sandbox:MaxTtlSecondsAfterFinished"],
+            new SandboxOptions { DefaultTtlSecondsAfterFinished = 7200, MaxTtlSecondsAfterFinished = 3600 }.Validate());
+        Assert.Empty(new SandboxOptions { MaxExecutionsPerNamespace = 0, MaxTtlSecondsAfterFinished = 2592000 }.Validate());
+    }
+
+    [Fact]
     public void Binding_from_configuration_replaces_the_collector_command()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>

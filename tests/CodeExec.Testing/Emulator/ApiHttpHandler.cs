@@ -690,8 +690,7 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
 
     private static async Task<string> ReadTextAsync(HttpContext context)
     {
-        using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
-        return await reader.ReadToEndAsync(context.RequestAborted);
+        return await RequestLimits.ReadBodyAsync(context.Request.Body, context.RequestAborted);
     }
 
     /// <summary>Sends the watch response's headers at once (clients wait for them before they read events).</summary>
