@@ -44,11 +44,15 @@ internal static class GetCommand
         return command;
     }
 
-    /// <summary>The table row of <paramref name="execution"/> at <paramref name="now"/> (UTC); empty cells for absent fields, as kubectl prints them.</summary>
+    /// <summary>
+    /// The table row of <paramref name="execution"/> at <paramref name="now"/> (UTC); empty cells for absent fields, as
+    /// kubectl prints them. RUNTIME is the runtime the operator admitted it with (status.runtime), so an execution that
+    /// named none shows the default runtime it got; spec.runtime until then.
+    /// </summary>
     public static string[] Row(CodeExecution execution, DateTime now) =>
     [
         execution.Metadata.Name,
-        execution.Spec.Runtime ?? "",
+        execution.Status?.Runtime ?? execution.Spec.Runtime ?? "",
         execution.Status?.Phase ?? "",
         execution.Status?.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "",
         execution.Status?.Duration ?? "",
