@@ -60,7 +60,7 @@ internal static class ExecutionOutput
         }
     }
 
-    /// <summary>The warning for a truncated stream: the bytes the code wrote, the bytes kept, the limit.</summary>
+    /// <summary>The warning for a truncated stream: the bytes the code wrote, the bytes printed (head, marker, tail), the limit.</summary>
     public static string TruncationWarning(string stream, long? written, int kept, int? limit) => string.Create(CultureInfo.InvariantCulture,
-        $"warning: {stream} truncated: the code wrote {(written is { } w ? w.ToString(CultureInfo.InvariantCulture) : "more")} bytes, {kept} bytes were kept (head and tail, limits.outputBytes {(limit is { } l ? l.ToString(CultureInfo.InvariantCulture) : "of the runtime")})");
+        $"warning: {stream} truncated: the code wrote {(written is { } w ? w.ToString(CultureInfo.InvariantCulture) : "more")} bytes; printed are its head and tail, {kept} bytes with the omission marker (limits.outputBytes {(limit is { } l ? l.ToString(CultureInfo.InvariantCulture) : "of the runtime")})");
 }
