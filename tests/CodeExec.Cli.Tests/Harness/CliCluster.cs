@@ -1,9 +1,9 @@
 using System.Text;
 using CodeExec.Api;
-using k8s;
 using CodeExec.Operator.Sandbox;
 using CodeExec.Operator.Tests.Harness;
 using CodeExec.Testing.Kubelet.Scripted;
+using k8s;
 using k8s.Models;
 
 namespace CodeExec.Cli.Tests.Harness;
