@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CodeExec.Cli.Tests.Harness;
 using CodeExec.Testing.Tools;
 
@@ -10,7 +9,7 @@ namespace CodeExec.Cli.Tests.Commands;
 /// </summary>
 public sealed class ToolProcessTests(CliCluster cli) : IClassFixture<CliCluster>
 {
-    private static string Tool => Path.Combine(AppContext.BaseDirectory, "kubectl-codeexec");
+    private static string Tool => Path.Combine(ToolProcess.ToolDirectory, "kubectl-codeexec");
 
     [Fact]
     public async Task The_built_tool_runs_hello_py_and_passes_on_the_exit_code_and_both_streams()
@@ -44,49 +43,12 @@ public sealed class ToolProcessTests(CliCluster cli) : IClassFixture<CliCluster>
         Assert.Equal("", result.Stderr);
     }
 
-    private async Task<CliResult> RunAsync(string executable, string[] args)
-    {
-        var start = new ProcessStartInfo(executable)
+    private Task<CliResult> RunAsync(string executable, string[] args) =>
+        ToolProcess.RunAsync(executable, args, cli.Directory, new Dictionary<string, string>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = cli.Directory,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["KUBECONFIG"] = cli.KubeconfigPath;
-        // kubectl looks plugins up on PATH: the folder of the built kubectl-codeexec first.
-        start.Environment["PATH"] = AppContext.BaseDirectory + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH");
-        start.Environment["KUBECACHEDIR"] = Path.Combine(cli.Directory, "kubectl-cache");
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + executable);
-        process.StandardInput.Close();
-        var token = TestContext.Current.CancellationToken;
-        var stdout = ReadAllAsync(process.StandardOutput.BaseStream, token);
-        var stderr = process.StandardError.ReadToEndAsync(token);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-        timeout.CancelAfter(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return new CliResult(process.ExitCode, await stdout, await stderr);
-    }
-
-    private static async Task<byte[]> ReadAllAsync(Stream stream, CancellationToken cancellationToken)
-    {
-        using var buffer = new MemoryStream();
-        await stream.CopyToAsync(buffer, cancellationToken);
-        return buffer.ToArray();
-    }
+            ["KUBECONFIG"] = cli.KubeconfigPath,
+            // kubectl looks plugins up on PATH: the folder of the built kubectl-codeexec first.
+            ["PATH"] = ToolProcess.ToolDirectory + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH"),
+            ["KUBECACHEDIR"] = Path.Combine(cli.Directory, "kubectl-cache"),
+        }, TimeSpan.FromMinutes(2));
 }
