@@ -33,7 +33,8 @@ internal static class CliApplication
             RuntimesCommand.Create(globals, console),
         };
 
-        var parsed = root.Parse(args);
+        // No response files: "@name" is a file name (code may live in such a file), as kubectl reads it.
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Errors.Count > 0)
         {
             foreach (var error in parsed.Errors)
