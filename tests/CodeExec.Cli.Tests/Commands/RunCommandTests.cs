@@ -153,6 +153,7 @@ public sealed class RunCommandTests(CliCluster cli) : IClassFixture<CliCluster>
         var missing = await cli.RunAsync(["run", Path.Combine(cli.Directory, "nope.py")]);
         var badTimeout = await cli.RunAsync(["run", "-", "--timeout", "soon"], stdin: "print(1)");
         var noFile = await cli.RunAsync(["run"]);
+        var at = await cli.RunAsync(["run", "@no-such-code.py"]);
 
         Assert.Equal(ExitCodes.Failure, missing.ExitCode);
         Assert.StartsWith("error: cannot read the code file ", missing.Stderr, StringComparison.Ordinal);
@@ -160,5 +161,8 @@ public sealed class RunCommandTests(CliCluster cli) : IClassFixture<CliCluster>
         Assert.Equal("error: --timeout soon: not a duration (examples: 90, 30s, 2m, 1h30m)\n", badTimeout.Stderr);
         Assert.Equal(ExitCodes.Failure, noFile.ExitCode);
         Assert.StartsWith("error: ", noFile.Stderr, StringComparison.Ordinal);
+        // "@name" is a file name, not a System.CommandLine response file.
+        Assert.Equal(ExitCodes.Failure, at.ExitCode);
+        Assert.StartsWith("error: cannot read the code file @no-such-code.py: ", at.Stderr, StringComparison.Ordinal);
     }
 }
