@@ -38,7 +38,20 @@ public sealed partial class ReadmeCommandTests(EmptyRealApiServer fixture) : ICl
         ["kubectl apply -k config/default"] = "it installs core kinds, which the CRD API server does not serve (KustomizeConfigTests build it)",
         ["helm install codeexec-operator charts/codeexec-operator -n codeexec-system --create-namespace --set image.repository=registry.example.com/codeexec-operator --set image.tag=0.1.0"]
             = "it needs a cluster serving core kinds (HelmChartTests render the chart with helm template)",
+        ["dotnet pack src/CodeExec.Cli -o artifacts/packages"] = RunByCliTests,
+        ["dotnet tool install --global CodeExec.Cli --add-source artifacts/packages"] =
+            "it changes the user's global tools; CodeExec.Cli.Tests ReadmeUsageTests runs it with --tool-path instead of --global",
+        ["kubectl codeexec runtimes"] = RunByCliTests,
+        ["kubectl codeexec run hello.py"] = RunByCliTests,
+        ["echo 'print(6 * 7)' | kubectl codeexec run - --runtime python --timeout 30s"] = RunByCliTests,
+        ["kubectl codeexec run hello.py --name hello --stdin input.txt --keep -q"] = RunByCliTests,
+        ["kubectl codeexec get"] = RunByCliTests,
+        ["kubectl codeexec logs hello"] = RunByCliTests,
+        ["kubectl codeexec delete hello"] = RunByCliTests,
     };
+
+    private const string RunByCliTests =
+        "CodeExec.Cli.Tests ReadmeUsageTests runs it as written (kubectl codeexec: through kubectl's plugin lookup against the emulator with the real operator)";
 
     /// <summary>The kubectl commands run against the real CRD API server, in README order, with what each must print.</summary>
     private static readonly Dictionary<string, string[]> KubectlExpectations = new(StringComparer.Ordinal)
