@@ -48,6 +48,11 @@ public static class ApiConstants
     public const int MaxOutputBytes = 256 * 1024;
     public const int MaxTtlSecondsAfterFinished = 30 * 24 * 60 * 60;
 
+    /// <summary>Most namespaces a CodeRuntime's <c>spec.allowedNamespaces</c> may list.</summary>
+    public const int MaxAllowedNamespaces = 256;
+
+    /// <summary>A DNS label (RFC 1123), as namespace names are: at most 63 characters, checked separately.</summary>
+    public const string DnsLabelPattern = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
     public const string DnsSubdomainPattern = @"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
     /// <summary><see cref="DnsSubdomainPattern"/> for CEL string literals, which take no <c>\.</c> escape: the dot is written <c>[.]</c>.</summary>
     public const string DnsSubdomainCelPattern = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";

@@ -86,7 +86,7 @@ public sealed class CodeExecutionSpec
     [Length(0, 1024)]
     public IList<string>? Args { get; set; }
 
-    /// <summary>Environment variables for the program, as plain values (no references to Secrets or the Pod).</summary>
+    /// <summary>Environment variables for the program, as plain values (no references to Secrets or the Pod). Variables that make the loader, shell or interpreter run code at startup (LD_PRELOAD, BASH_ENV, NODE_OPTIONS, PYTHONPATH, ...) are refused unless the runtime sets allowStartupHookEnv.</summary>
     [JsonPropertyName("env")]
     [Items(0, ApiConstants.MaxEnv)]
     [ListMapKey("name")]

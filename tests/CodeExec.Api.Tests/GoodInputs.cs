@@ -20,6 +20,8 @@ public static class GoodInputs
         Cx("runtime-dotted", "code: x\nruntime: python.3-12"),
         ("runtime-egress", "CodeRuntime", BadInputs.Runtime("good-runtime-egress",
             "image: python:3.12-slim\ncommand: [python3]\nfileName: main.py\negress: {allowed: true, allowedHosts: [pypi.org]}")),
+        ("runtime-per-tenant", "CodeRuntime", BadInputs.Runtime("good-runtime-per-tenant",
+            "image: python:3.12-slim\ncommand: [python3]\nfileName: main.py\nallowedNamespaces: [team-a, kube-system]\nallowStartupHookEnv: true")),
     ];
 
     public static TheoryData<string> Names() => [.. All.Select(i => i.Name)];
