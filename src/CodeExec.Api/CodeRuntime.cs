@@ -113,6 +113,28 @@ public sealed class CodeRuntimeSpec
     /// <summary>Whether executions of this runtime may have outbound network access, and to which hosts.</summary>
     [JsonPropertyName("egress")]
     public RuntimeEgressPolicy? Egress { get; set; }
+
+    /// <summary>
+    /// The namespaces whose CodeExecutions may use this runtime. Omitted or empty: every namespace. An execution in a
+    /// namespace not listed is Rejected ("runtime X may not be used in namespace Y"), so a runtime made for one team
+    /// (wider egress, larger limits, another image) is not open to every tenant.
+    /// </summary>
+    [JsonPropertyName("allowedNamespaces")]
+    [Items(0, ApiConstants.MaxAllowedNamespaces)]
+    [ListSet]
+    [Length(1, 63)]
+    [Pattern(ApiConstants.DnsLabelPattern)]
+    public IList<string>? AllowedNamespaces { get; set; }
+
+    /// <summary>
+    /// True lets executions set environment variables that make the dynamic loader, the shell or the interpreter run
+    /// code of the execution's choosing before its program starts (LD_*, GCONV_PATH, GLIBC_TUNABLES, BASH_ENV, ENV,
+    /// SHELLOPTS, PS4, NODE_OPTIONS, PYTHONPATH, PYTHONSTARTUP, PERL5OPT, RUBYOPT, JAVA_TOOL_OPTIONS and the like).
+    /// Default false: such an execution is Rejected.
+    /// </summary>
+    [JsonPropertyName("allowStartupHookEnv")]
+    [DefaultValue(false)]
+    public bool AllowStartupHookEnv { get; set; }
 }
 
 /// <summary>The egress an administrator permits for a runtime.</summary>

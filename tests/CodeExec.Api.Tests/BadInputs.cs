@@ -84,6 +84,8 @@ public static class BadInputs
         Rt("runtime-no-command", "image: python:3.12-slim\ncommand: []\nfileName: main.py", "spec.command", "should have at least 1 items"),
         Rt("runtime-max-cpu-malformed", GoodRuntimeSpec + "\nmaxLimits: {cpu: two}", "spec.maxLimits.cpu",
             "must be a Kubernetes quantity greater than zero") with { DecodingRejects = "'two'" },
+        Rt("runtime-allowed-namespace-malformed", GoodRuntimeSpec + "\nallowedNamespaces: [Team_A]", "spec.allowedNamespaces[0]", "should match"),
+        Rt("runtime-allowed-namespace-duplicate", GoodRuntimeSpec + "\nallowedNamespaces: [team-a, team-a]", "spec.allowedNamespaces[1]", "Duplicate value"),
     ];
 
     private static BadInput Cx(string name, string spec, string field, string expected) =>

@@ -22,6 +22,8 @@ public static class GoodInputs
             "image: python:3.12-slim\ncommand: [python3]\nfileName: main.py\negress: {allowed: true, allowedHosts: [pypi.org]}")),
         ("runtime-egress-cidrs", "CodeRuntime", BadInputs.Runtime("good-runtime-egress-cidrs",
             "image: python:3.12-slim\ncommand: [python3]\nfileName: main.py\negress: {allowed: true, allowedHosts: [pypi.internal.example], allowedCIDRs: [10.20.0.0/16, \"fd00:1234::/32\"]}")),
+        ("runtime-per-tenant", "CodeRuntime", BadInputs.Runtime("good-runtime-per-tenant",
+            "image: python:3.12-slim\ncommand: [python3]\nfileName: main.py\nallowedNamespaces: [team-a, kube-system]\nallowStartupHookEnv: true")),
     ];
 
     public static TheoryData<string> Names() => [.. All.Select(i => i.Name)];

@@ -23,6 +23,48 @@ internal static class Admission
     /// <summary>Prefix of environment variable names reserved for the operator.</summary>
     public const string ReservedEnvPrefix = "CODEEXEC_";
 
+    /// <summary>
+    /// Environment variables that make the dynamic loader, a shell or an interpreter run code of the execution's choosing
+    /// before (or around) its program: refused unless the runtime sets <see cref="CodeRuntimeSpec.AllowStartupHookEnv"/>
+    /// (security review finding 12). codeexec-init applies user variables only after its rlimits, so they cannot escape
+    /// the limits; they are refused because they run code the runtime's command does not name (and read input files as
+    /// code). Sources: ld.so(8) (LD_*, GLIBC_TUNABLES), iconv(3) (GCONV_PATH), bash(1) (BASH_ENV, SHELLOPTS, BASHOPTS,
+    /// PS4, PROMPT_COMMAND), dash(1) and POSIX sh (ENV), python(1) (PYTHON*), node(1) (NODE_OPTIONS, NODE_PATH),
+    /// perlrun(1) (PERL5OPT, PERL5LIB, PERLLIB, PERL5DB), ruby(1) (RUBYOPT, RUBYLIB), the JDK launcher
+    /// (JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, JDK_JAVA_OPTIONS).
+    /// </summary>
+    public static readonly IReadOnlySet<string> StartupHookEnvNames = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "GCONV_PATH", "GLIBC_TUNABLES",
+        "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND",
+        "PYTHONSTARTUP", "PYTHONPATH", "PYTHONHOME", "PYTHONINSPECT", "PYTHONUSERBASE", "PYTHONWARNINGS",
+        "NODE_OPTIONS", "NODE_PATH",
+        "PERL5OPT", "PERL5LIB", "PERLLIB", "PERL5DB",
+        "RUBYOPT", "RUBYLIB",
+        "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS",
+    };
+
+    /// <summary>Prefix of the dynamic loader's variables (LD_PRELOAD, LD_LIBRARY_PATH, LD_AUDIT, ...): all are startup hooks.</summary>
+    public const string LoaderEnvPrefix = "LD_";
+
+    /// <summary>True when <paramref name="name"/> is a startup hook variable (<see cref="StartupHookEnvNames"/> or LD_*).</summary>
+    public static bool IsStartupHookEnv(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return StartupHookEnvNames.Contains(name) || name.StartsWith(LoaderEnvPrefix, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// True when <paramref name="runtime"/> may be used in <paramref name="namespaceName"/>: its
+    /// <see cref="CodeRuntimeSpec.AllowedNamespaces"/> is absent or empty (every namespace), or lists it.
+    /// </summary>
+    public static bool IsAllowedIn(CodeRuntime runtime, string? namespaceName)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        return runtime.Spec.AllowedNamespaces is not { Count: > 0 } allowed
+               || (namespaceName is not null && allowed.Contains(namespaceName, StringComparer.Ordinal));
+    }
+
     /// <summary>Longest input file name: the ConfigMap key <c>file.&lt;name&gt;</c> must stay within 253 characters.</summary>
     public const int MaxInputFileNameLength = 253 - 5;
 
@@ -35,7 +77,8 @@ internal static class Admission
         ArgumentNullException.ThrowIfNull(execution);
         ArgumentNullException.ThrowIfNull(options);
         var network = execution.Spec.Network;
-        if (network?.Mode != NetworkModes.Egress || runtime?.Spec.Egress is not { Allowed: true } policy)
+        if (network?.Mode != NetworkModes.Egress || runtime?.Spec.Egress is not { Allowed: true } policy
+            || !IsAllowedIn(runtime, execution.Metadata.NamespaceProperty))
         {
             return [];
         }
@@ -123,6 +166,15 @@ internal static class Admission
         }
 
         var runtimeName = runtime.Metadata.Name ?? spec.Runtime ?? "";
+        var namespaceName = execution.Metadata.NamespaceProperty;
+        if (!IsAllowedIn(runtime, namespaceName))
+        {
+            // Nothing else of a runtime the namespace may not use is checked: its limits and egress are not offered here.
+            errors.Add($"runtime {runtimeName} may not be used in namespace {namespaceName}: the runtime's spec.allowedNamespaces does not list it");
+            return AdmissionResult.Rejected(errors, runtimeName);
+        }
+
+        CheckStartupHookEnv(spec, runtime, runtimeName, errors);
         CheckRuntime(runtime, runtimeName, options, errors);
         CheckFiles(spec, runtime, errors);
         var limits = ResolveLimits(spec.Limits, runtime, runtimeName, options, errors);
@@ -210,6 +262,23 @@ internal static class Admission
             if (ReservedEnvNames.Contains(env.Name) || env.Name.StartsWith(ReservedEnvPrefix, StringComparison.OrdinalIgnoreCase))
             {
                 errors.Add($"spec.env {env.Name} is set by the operator and cannot be overridden");
+            }
+        }
+    }
+
+    private static void CheckStartupHookEnv(CodeExecutionSpec spec, CodeRuntime runtime, string runtimeName, List<string> errors)
+    {
+        if (runtime.Spec.AllowStartupHookEnv)
+        {
+            return;
+        }
+
+        foreach (var env in spec.Env ?? [])
+        {
+            if (IsStartupHookEnv(env.Name))
+            {
+                errors.Add($"spec.env {env.Name} makes the loader, shell or interpreter run code before the program starts; "
+                           + $"the runtime {runtimeName} does not allow such variables (its spec.allowStartupHookEnv is false)");
             }
         }
     }

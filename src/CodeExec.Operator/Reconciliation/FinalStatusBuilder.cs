@@ -10,9 +10,9 @@ namespace CodeExec.Operator.Reconciliation;
 /// <param name="RuntimeName">The CodeRuntime.</param>
 /// <param name="Image">The image of the code container.</param>
 /// <param name="PodName">The sandbox Pod.</param>
-/// <param name="CodeSha256">Hex SHA-256 of the code.</param>
+/// <param name="CodeSha256">Hex SHA-256 of the code; null for code from a Secret (<see cref="ResolvedCode.Sha256"/>).</param>
 /// <param name="OutputBytes">The admitted limits.outputBytes (the collector's --limit-bytes).</param>
-internal sealed record SandboxRun(string RuntimeName, string Image, string PodName, string CodeSha256, int OutputBytes)
+internal sealed record SandboxRun(string RuntimeName, string Image, string PodName, string? CodeSha256, int OutputBytes)
 {
     /// <summary>
     /// The size of the Pod's output volume (stdout and stderr together), when known: output that reaches it means the
@@ -48,7 +48,7 @@ internal sealed record SandboxRun(string RuntimeName, string Image, string PodNa
             status?.Runtime ?? "",
             status?.Image ?? "",
             status?.PodName ?? SandboxNames.Pod(execution),
-            status?.CodeSha256 ?? "",
+            status?.CodeSha256,
             Math.Clamp(outputBytes, 1, Math.Max(1, options.MaxOutputBytes)))
         {
             OutputBufferBytes = Quantities.ToInt64Ceiling(new ResourceQuantity(options.OutputBufferSize)),

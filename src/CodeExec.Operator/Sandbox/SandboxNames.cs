@@ -19,7 +19,7 @@ internal static class SandboxNames
     public const string RoleCode = "code";
     public const string RoleNetwork = "network";
 
-    /// <summary>Annotation on the Pod and code object: hex SHA-256 of the code.</summary>
+    /// <summary>Annotation on the Pod and code object: hex SHA-256 of the code; absent for code from a Secret (<see cref="ResolvedCode.Sha256"/>).</summary>
     public const string CodeSha256Annotation = "codeexec.dev/code-sha256";
 
     /// <summary>Annotation on the Pod: the CodeRuntime it was rendered from.</summary>

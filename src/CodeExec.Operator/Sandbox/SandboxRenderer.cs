@@ -162,6 +162,7 @@ internal static class SandboxRenderer
         var proxy = request.Egress.Count > 0 ? options.EgressProxy : null;
 
         var metadata = Metadata(request, SandboxNames.Pod(request.Execution), SandboxNames.RoleSandbox, codeAnnotation: true);
+        metadata.Annotations ??= new Dictionary<string, string>(StringComparer.Ordinal);
         metadata.Annotations[SandboxNames.RuntimeAnnotation] = request.Runtime.Metadata.Name ?? "";
 
         var initContainers = new List<V1Container> { Collector(limits, options) };
@@ -487,8 +488,8 @@ internal static class SandboxRenderer
             Name = name,
             NamespaceProperty = execution.Metadata.NamespaceProperty,
             Labels = SandboxNames.Labels(ExecutionName(request), execution.Metadata.Uid, role),
-            Annotations = codeAnnotation
-                ? new Dictionary<string, string>(StringComparer.Ordinal) { [SandboxNames.CodeSha256Annotation] = request.Code.Sha256 }
+            Annotations = codeAnnotation && request.Code.Sha256 is { } sha256
+                ? new Dictionary<string, string>(StringComparer.Ordinal) { [SandboxNames.CodeSha256Annotation] = sha256 }
                 : null,
             OwnerReferences =
             [

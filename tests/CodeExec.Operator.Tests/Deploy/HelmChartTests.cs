@@ -43,6 +43,7 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
         },
         { "an existing ServiceAccount", ["--set", "serviceAccount.create=false", "--set", "serviceAccount.name=codeexec-ops"] },
         { "Falco rules on, user roles off", ["--set", "falco.rules.enabled=true", "--set", "userRoles.create=false"] },
+        { "code source access policy off", ["--set", "codeSourceAccessPolicy.enabled=false"] },
         {
             "names, image and collector overridden",
             ["--set", "fullnameOverride=cx", "--set", "image.repository=registry.example.com/codeexec-operator", "--set", "image.tag=0.1.0",
@@ -251,6 +252,25 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
 
         Assert.Equal("runsc-nonet", rendered.Single<V1RuntimeClass>("gvisor-nonet").Handler);
         Assert.Equal("runsc", rendered.Single<V1RuntimeClass>("gvisor").Handler);
+    }
+
+    [Fact]
+    public void Code_source_access_policy_is_rendered_by_default_equal_to_config_and_not_when_disabled()
+    {
+        var rendered = Render();
+        var policy = Assert.Single(rendered.All<V1ValidatingAdmissionPolicy>());
+        var binding = Assert.Single(rendered.All<V1ValidatingAdmissionPolicyBinding>());
+        var kustomized = Kustomize.Build("config/admission-policy");
+        var without = Render("--set", "codeSourceAccessPolicy.enabled=false");
+
+        Assert.Equal("codeexec-operator-code-source-access", policy.Metadata.Name);
+        Assert.Empty(CodeSourceAccessPolicy.Problems(policy, binding));
+        Assert.Equal(KubernetesJson.Serialize(Assert.Single(kustomized.All<V1ValidatingAdmissionPolicy>()).Spec), KubernetesJson.Serialize(policy.Spec));
+        var kustomizedBinding = Assert.Single(kustomized.All<V1ValidatingAdmissionPolicyBinding>());
+        Assert.Equal(kustomizedBinding.Spec.ValidationActions, binding.Spec.ValidationActions);
+        Assert.Equal(kustomizedBinding.Spec.MatchResources is null, binding.Spec.MatchResources is null);
+        Assert.Empty(without.All<V1ValidatingAdmissionPolicy>());
+        Assert.Empty(without.All<V1ValidatingAdmissionPolicyBinding>());
     }
 
     [Fact]

@@ -61,7 +61,7 @@ public sealed class KustomizeConfigTests
 
         var namespaced = manifests.Objects.OfType<IMetadata<V1ObjectMeta>>()
             .Where(o => o is not (V1Namespace or V1ClusterRole or V1ClusterRoleBinding or V1CustomResourceDefinition
-                or V1RuntimeClass or V1PriorityClass))
+                or V1RuntimeClass or V1PriorityClass or V1ValidatingAdmissionPolicy or V1ValidatingAdmissionPolicyBinding))
             .ToList();
 
         Assert.NotEmpty(namespaced);
@@ -165,6 +165,51 @@ public sealed class KustomizeConfigTests
         Assert.All(service.Spec.Selector, pair => Assert.Equal(pair.Value, podLabels[pair.Key]));
         var port = Assert.Single(service.Spec.Ports);
         Assert.Equal(("metrics", "http"), (port.Name, port.TargetPort.Value));
+    }
+
+    [Fact]
+    public void Code_source_access_policy_authorises_the_author_for_the_secret_and_config_map_it_names()
+    {
+        var manifests = Kustomize.BuildDefault();
+
+        var policy = manifests.Single<V1ValidatingAdmissionPolicy>("codeexec-code-source-access");
+        var binding = manifests.Single<V1ValidatingAdmissionPolicyBinding>("codeexec-code-source-access");
+
+        Assert.Empty(CodeSourceAccessPolicy.Problems(policy, binding));
+    }
+
+    [Fact]
+    public void Code_source_access_check_reports_a_policy_that_checks_nothing_or_only_warns()
+    {
+        var manifests = Kustomize.BuildDefault();
+        var policy = manifests.Single<V1ValidatingAdmissionPolicy>("codeexec-code-source-access");
+        var binding = manifests.Single<V1ValidatingAdmissionPolicyBinding>("codeexec-code-source-access");
+        policy.Spec.Validations = [new V1Validation { Expression = "true" }];
+        policy.Spec.MatchConstraints.ResourceRules[0].Operations = ["UPDATE"];
+        binding.Spec.ValidationActions = ["Warn"];
+
+        var problems = CodeSourceAccessPolicy.Problems(policy, binding);
+
+        Assert.Contains("no validation checks the author's get on secrets named by spec.codeFrom.secretKeyRef", problems);
+        Assert.Contains("the policy does not match the create of codeexecutions.codeexec.dev", problems);
+        Assert.Contains("the binding does not Deny (validationActions Warn)", problems);
+    }
+
+    [Fact]
+    public void Object_checks_report_an_admission_policy_binding_kube_apiserver_would_refuse()
+    {
+        var manifests = Kustomize.BuildDefault();
+        var binding = manifests.Single<V1ValidatingAdmissionPolicyBinding>("codeexec-code-source-access");
+        var policy = manifests.Single<V1ValidatingAdmissionPolicy>("codeexec-code-source-access");
+        binding.Spec.PolicyName = "elsewhere";
+        binding.Spec.ValidationActions = ["Deny", "Warn"];
+        policy.Spec.Validations[0].Reason = "Teapot";
+
+        var problems = RenderedObjectChecks.Problems(manifests, Namespace);
+
+        Assert.Contains("ValidatingAdmissionPolicyBinding codeexec-code-source-access: policyName elsewhere names no rendered policy", problems);
+        Assert.Contains("ValidatingAdmissionPolicyBinding codeexec-code-source-access: Deny and Warn may not both be set", problems);
+        Assert.Contains("ValidatingAdmissionPolicy codeexec-code-source-access: reason Teapot is not one of Unauthorized, Forbidden, Invalid, RequestEntityTooLarge", problems);
     }
 
     [Fact]

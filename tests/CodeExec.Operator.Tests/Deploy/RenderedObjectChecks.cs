@@ -101,7 +101,45 @@ internal static partial class RenderedObjectChecks
             Check(priorityClass.GlobalDefault != true, $"{what}: is the global default (every Pod of the cluster would get it)", problems);
         }
 
+        CheckAdmissionPolicies(set, problems);
         return problems;
+    }
+
+    /// <summary>
+    /// ValidatingAdmissionPolicy and its binding as kube-apiserver validates them (pkg/apis/admissionregistration/validation
+    /// /validation.go, validateValidatingAdmissionPolicySpec and validateValidatingAdmissionPolicyBindingSpec): failurePolicy
+    /// Fail or Ignore, resourceRules present, at least one validation, each with an expression and a known reason; a
+    /// binding names a policy (here: one rendered with it) and has unique validationActions of Deny, Warn, Audit, never
+    /// Deny with Warn. The CEL itself is not compiled here (no API server with admission runs offline).
+    /// </summary>
+    private static void CheckAdmissionPolicies(ManifestSet set, List<string> problems)
+    {
+        string[] reasons = ["Unauthorized", "Forbidden", "Invalid", "RequestEntityTooLarge"];
+        var policies = set.All<V1ValidatingAdmissionPolicy>().ToList();
+        foreach (var policy in policies)
+        {
+            var what = $"ValidatingAdmissionPolicy {policy.Metadata.Name}";
+            var spec = policy.Spec;
+            Check(spec.FailurePolicy is null or "Fail" or "Ignore", $"{what}: failurePolicy {spec.FailurePolicy} is not Fail or Ignore", problems);
+            Check(spec.MatchConstraints?.ResourceRules is { Count: > 0 }, $"{what}: matchConstraints.resourceRules is required", problems);
+            Check(spec.Validations is { Count: > 0 } || spec.AuditAnnotations is { Count: > 0 }, $"{what}: validations or auditAnnotations must contain at least one item", problems);
+            foreach (var validation in spec.Validations ?? [])
+            {
+                Check(!string.IsNullOrWhiteSpace(validation.Expression), $"{what}: a validation has no expression", problems);
+                Check(validation.Reason is null || reasons.Contains(validation.Reason), $"{what}: reason {validation.Reason} is not one of {string.Join(", ", reasons)}", problems);
+                Check(validation.Message is null || !validation.Message.Contains('\n', StringComparison.Ordinal), $"{what}: message has a line break", problems);
+            }
+        }
+
+        foreach (var binding in set.All<V1ValidatingAdmissionPolicyBinding>())
+        {
+            var what = $"ValidatingAdmissionPolicyBinding {binding.Metadata.Name}";
+            var actions = binding.Spec.ValidationActions ?? [];
+            Check(policies.Any(p => p.Metadata.Name == binding.Spec.PolicyName), $"{what}: policyName {binding.Spec.PolicyName} names no rendered policy", problems);
+            Check(actions.Count > 0, $"{what}: validationActions is required", problems);
+            Check(actions.All(a => a is "Deny" or "Warn" or "Audit") && actions.Distinct().Count() == actions.Count, $"{what}: validationActions must be unique Deny, Warn or Audit", problems);
+            Check(!(actions.Contains("Deny") && actions.Contains("Warn")), $"{what}: Deny and Warn may not both be set", problems);
+        }
     }
 
     private static void CheckMetadata(IKubernetesObject<V1ObjectMeta> obj, string what, string expectedNamespace, List<string> problems)
@@ -117,7 +155,7 @@ internal static partial class RenderedObjectChecks
         Check(isLabelNamed ? DnsLabel().IsMatch(name) : name.Length <= 253 && DnsSubdomain().IsMatch(name),
             $"{what}: the name is not a DNS {(isLabelNamed ? "label" : "subdomain")}", problems);
         var clusterScoped = obj is V1Namespace or V1ClusterRole or V1ClusterRoleBinding or V1CustomResourceDefinition or V1RuntimeClass
-            or V1PriorityClass or Api.CodeRuntime;
+            or V1PriorityClass or Api.CodeRuntime or V1ValidatingAdmissionPolicy or V1ValidatingAdmissionPolicyBinding;
         if (clusterScoped)
         {
             Check(metadata.NamespaceProperty is null, $"{what}: is cluster-scoped but has namespace {metadata.NamespaceProperty}", problems);

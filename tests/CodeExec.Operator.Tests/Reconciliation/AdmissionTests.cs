@@ -219,6 +219,86 @@ public sealed class AdmissionTests
             Assert.Single(Admission.Admit(execution, TestObjects.Runtime(), Options).Errors));
     }
 
+    [Theory]
+    [InlineData("LD_PRELOAD")]
+    [InlineData("LD_AUDIT")]
+    [InlineData("GLIBC_TUNABLES")]
+    [InlineData("BASH_ENV")]
+    [InlineData("ENV")]
+    [InlineData("SHELLOPTS")]
+    [InlineData("NODE_OPTIONS")]
+    [InlineData("PYTHONSTARTUP")]
+    [InlineData("PYTHONPATH")]
+    [InlineData("PERL5OPT")]
+    [InlineData("RUBYOPT")]
+    [InlineData("JAVA_TOOL_OPTIONS")]
+    public void Startup_hook_env_is_rejected_unless_the_runtime_allows_it(string name)
+    {
+        var execution = TestObjects.Execution();
+        execution.Spec.Env = [new EnvVar { Name = name, Value = "/code/x.js" }, new EnvVar { Name = "LANG", Value = "C.UTF-8" }];
+        var runtime = TestObjects.Runtime();
+
+        var refused = Admission.Admit(execution, runtime, Options);
+        runtime.Spec.AllowStartupHookEnv = true;
+        var allowed = Admission.Admit(execution, runtime, Options);
+
+        Assert.Equal($"spec.env {name} makes the loader, shell or interpreter run code before the program starts; "
+                     + "the runtime python does not allow such variables (its spec.allowStartupHookEnv is false)", Assert.Single(refused.Errors));
+        Assert.True(allowed.IsAdmitted, allowed.Message);
+    }
+
+    [Theory]
+    [InlineData("LANG")]
+    [InlineData("PYTHONUNBUFFERED")]
+    [InlineData("ld_preload")]
+    [InlineData("MY_LD_PRELOAD")]
+    [InlineData("NODE_ENV")]
+    public void Ordinary_env_is_admitted(string name)
+    {
+        var execution = TestObjects.Execution();
+        execution.Spec.Env = [new EnvVar { Name = name, Value = "1" }];
+
+        var result = Admission.Admit(execution, TestObjects.Runtime(), Options);
+
+        Assert.True(result.IsAdmitted, result.Message);
+    }
+
+    [Fact]
+    public void A_runtime_with_no_allowed_namespaces_is_open_to_every_namespace()
+    {
+        var runtime = TestObjects.Runtime();
+        var empty = TestObjects.Runtime();
+        empty.Spec.AllowedNamespaces = [];
+
+        Assert.True(Admission.Admit(TestObjects.Execution(), runtime, Options).IsAdmitted);
+        Assert.True(Admission.Admit(TestObjects.Execution(), empty, Options).IsAdmitted);
+    }
+
+    [Fact]
+    public void A_runtime_is_admitted_in_a_namespace_it_lists()
+    {
+        var runtime = TestObjects.Runtime();
+        runtime.Spec.AllowedNamespaces = ["team-b", "team-a"];
+
+        var result = Admission.Admit(TestObjects.Execution(), runtime, Options);
+
+        Assert.True(result.IsAdmitted, result.Message);
+    }
+
+    [Fact]
+    public void A_runtime_is_refused_in_a_namespace_it_does_not_list_without_resolving_its_hosts_or_naming_its_limits()
+    {
+        var (execution, runtime) = EgressPair("pypi.org");
+        execution.Spec.Limits = new ExecutionLimits { Memory = new ResourceQuantity("64Gi") };
+        runtime.Spec.AllowedNamespaces = ["team-b", "Team-A"];
+
+        var result = Admission.Admit(execution, runtime, Options);
+
+        Assert.False(result.IsAdmitted);
+        Assert.Equal("runtime python may not be used in namespace team-a: the runtime's spec.allowedNamespaces does not list it", Assert.Single(result.Errors));
+        Assert.Empty(Admission.HostsToResolve(execution, runtime, Options));
+    }
+
     [Fact]
     public void Runtime_running_as_the_collector_uid_is_rejected()
     {

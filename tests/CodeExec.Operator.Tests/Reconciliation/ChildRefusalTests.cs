@@ -126,7 +126,12 @@ public sealed class ChildRefusalTests : IAsyncLifetime
     {
         await _cluster.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
         {
-            Metadata = new V1ObjectMeta { Name = "source", NamespaceProperty = SandboxCluster.Namespace },
+            Metadata = new V1ObjectMeta
+            {
+                Name = "source",
+                NamespaceProperty = SandboxCluster.Namespace,
+                Labels = new Dictionary<string, string> { [ApiConstants.CodeSourceLabel] = "true" },
+            },
             StringData = new Dictionary<string, string> { ["main.py"] = "print('secret code')" },
         }, SandboxCluster.Namespace, cancellationToken: Ct);
         await ApiRefusal.SecretForbidden.ArrangeAsync(_cluster);

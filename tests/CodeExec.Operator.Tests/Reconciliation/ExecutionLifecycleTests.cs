@@ -161,6 +161,25 @@ public sealed class ExecutionLifecycleTests : IAsyncLifetime
             c => c.Metadata.Name.StartsWith("nowhere", StringComparison.Ordinal));
     }
 
+    /// <summary>Security review finding 8: a runtime made for one tenant is not everyone's.</summary>
+    [Fact]
+    public async Task A_runtime_of_another_namespace_is_rejected_and_nothing_is_created()
+    {
+        await _cluster.CreateRuntimeAsync("team-a-internal", spec => spec.AllowedNamespaces = ["team-a"]);
+        await _cluster.CreateExecutionAsync("borrowed", spec =>
+        {
+            spec.Runtime = "team-a-internal";
+            spec.Network = new NetworkAccess { Mode = NetworkModes.Egress, AllowedHosts = ["db.internal.corp"] };
+        });
+
+        var status = (await _cluster.WaitForFinalAsync("borrowed")).Status!;
+
+        Assert.Equal(ExecutionPhase.Rejected, status.Phase);
+        Assert.Equal("runtime team-a-internal may not be used in namespace default: the runtime's spec.allowedNamespaces does not list it", status.Message);
+        Assert.Null(await _cluster.GetPodAsync(await _cluster.PodNameAsync("borrowed")));
+        Assert.Empty((await _cluster.Client.NetworkingV1.ListNamespacedNetworkPolicyAsync(SandboxCluster.Namespace, cancellationToken: TestContext.Current.CancellationToken)).Items);
+    }
+
     [Fact]
     public async Task Limits_over_the_runtime_maxima_are_rejected_naming_each_one()
     {

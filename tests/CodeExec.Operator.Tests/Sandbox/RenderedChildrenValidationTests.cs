@@ -1,5 +1,7 @@
 using CodeExec.Api;
 using CodeExec.Operator.Commands;
+using CodeExec.Operator.Reconciliation;
+using CodeExec.Operator.Sandbox;
 using CodeExec.Operator.Tests.Deploy;
 using CodeExec.Testing.Emulator;
 using k8s;
@@ -109,6 +111,40 @@ public sealed class RenderedChildrenValidationTests : IDisposable
         Assert.Equal(24, created["NetworkPolicy"]);
         Assert.Equal(16, created["ConfigMap"]);
         Assert.Equal(8, created["Secret"]);
+    }
+
+    /// <summary>
+    /// The codeFrom bound (<see cref="ApiConstants.MaxCodeFromBytes"/>) leaves room for the largest stdin and input files:
+    /// the copy of the largest admissible execution fits a ConfigMap and a Secret (1 MiB each).
+    /// </summary>
+    [Theory]
+    [InlineData("configMap")]
+    [InlineData("secret")]
+    public async Task The_copy_of_the_largest_codeFrom_code_with_the_largest_stdin_and_files_is_accepted(string source)
+    {
+        var kind = source == "secret" ? CodeSourceKind.Secret : CodeSourceKind.ConfigMap;
+        await using var emulator = await KubernetesEmulator.StartAsync(cancellationToken: Ct);
+        using var client = emulator.CreateClient();
+        await client.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = Namespace } }, cancellationToken: Ct);
+        var execution = TestObjects.Execution(code: null);
+        execution.Metadata.NamespaceProperty = Namespace;
+        var reference = new KeyReference { Name = "sources", Key = "main.py" };
+        execution.Spec.CodeFrom = kind == CodeSourceKind.Secret ? new CodeSource { SecretKeyRef = reference } : new CodeSource { ConfigMapKeyRef = reference };
+        execution.Spec.Stdin = new string('i', ApiConstants.MaxStdinBytes);
+        execution.Spec.Files = [.. Enumerable.Range(0, ApiConstants.MaxFiles).Select(i => new InputFile
+        {
+            Name = new string((char)('a' + i), Admission.MaxInputFileNameLength),
+            Content = new string('f', ApiConstants.MaxFileBytes),
+        })];
+        var admission = Admission.Admit(execution, TestObjects.Runtime(), new SandboxOptions());
+        Assert.True(admission.IsAdmitted, admission.Message);
+        var request = new SandboxRequest(execution, TestObjects.Runtime(), admission.Limits!, new ResolvedCode(new string('c', ApiConstants.MaxCodeFromBytes), kind), []);
+
+        var children = SandboxRenderer.Render(request, new SandboxOptions());
+
+        await CreateAsync($"largest {kind} copy", children.CodeSecret is { } secret
+            ? () => client.CreateNamespacedSecretAsync(secret, Namespace, cancellationToken: Ct)
+            : () => client.CreateNamespacedConfigMapAsync(children.CodeConfigMap!, Namespace, cancellationToken: Ct));
     }
 
     private static async Task CreateAsync(string what, Func<Task>? create)

@@ -171,7 +171,10 @@ public sealed class SandboxRendererTests
     {
         var execution = TestObjects.Execution();
         execution.Spec.Env = [new EnvVar { Name = "GREETING", Value = "hi" }, new EnvVar { Name = "EMPTY" }, new EnvVar { Name = "LD_PRELOAD", Value = "/tmp/x.so" }];
-        var request = TestObjects.Request(execution);
+        // A runtime that allows startup hooks (admission refuses LD_PRELOAD otherwise): even then it is not in the container env.
+        var runtime = TestObjects.Runtime();
+        runtime.Spec.AllowStartupHookEnv = true;
+        var request = TestObjects.Request(execution, runtime);
         // Admission refuses reserved names; the renderer drops them too, should one get past it.
         request.Execution.Spec.Env!.Add(new EnvVar { Name = "HOME", Value = "/etc" });
         request.Execution.Spec.Env.Add(new EnvVar { Name = "CODEEXEC_X", Value = "1" });
