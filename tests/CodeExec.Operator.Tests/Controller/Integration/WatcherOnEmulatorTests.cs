@@ -1,3 +1,4 @@
+using CodeExec.Operator.Tests.Controller.Fakes;
 using CodeExec.Api;
 using CodeExec.Operator.Controller;
 using CodeExec.Operator.Controller.Caching;
@@ -32,7 +33,7 @@ public sealed class WatcherOnEmulatorTests : IAsyncLifetime
         _watcher = new ResourceWatcher<CodeExecution>(_client, OperatorHost.CodeExecutionResource, options,
             new WatcherSettings(TimeSpan.FromMinutes(5), ListPageSize: 2,
                 new ExponentialBackoffSettings(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200))),
-            _cache, new ControllerMetrics(), TimeProvider.System, NullLogger.Instance);
+            _cache, TestMeters.ControllerMetrics(), TimeProvider.System, NullLogger.Instance);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CodeExec.Operator.Tests.Controller.Fakes;
 using CodeExec.Operator.Controller;
 using CodeExec.Operator.Controller.Metrics;
 using CodeExec.Operator.Controller.Queue;
@@ -13,7 +14,7 @@ public sealed class ReconcileLoopTests
 {
     private static readonly ObjectKey A = new("ns", "a");
     private static readonly ObjectKey B = new("ns", "b");
-    private static readonly ControllerMetrics Metrics = new();
+    private static readonly ControllerMetrics Metrics = TestMeters.ControllerMetrics();
     private readonly FakeTimeProvider _time = new();
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
