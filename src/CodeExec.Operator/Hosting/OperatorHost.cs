@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using CodeExec.Api;
 using CodeExec.Operator.Controller;
 using CodeExec.Operator.Controller.Caching;
@@ -6,7 +7,6 @@ using CodeExec.Operator.Controller.LeaderElection;
 using CodeExec.Operator.Controller.Watching;
 using CodeExec.Operator.Reconciliation;
 using CodeExec.Operator.Sandbox;
-using System.Diagnostics.Metrics;
 using k8s.Exceptions;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;

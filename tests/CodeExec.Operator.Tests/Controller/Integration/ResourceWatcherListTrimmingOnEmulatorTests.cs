@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using CodeExec.Operator.Tests.Controller.Fakes;
 using CodeExec.Operator.Controller;
 using CodeExec.Operator.Controller.Caching;
 using CodeExec.Operator.Controller.Client;
@@ -7,6 +6,7 @@ using CodeExec.Operator.Controller.Metrics;
 using CodeExec.Operator.Controller.Watching;
 using CodeExec.Operator.Hosting;
 using CodeExec.Operator.Reconciliation;
+using CodeExec.Operator.Tests.Controller.Fakes;
 using CodeExec.Testing.Emulator;
 using k8s;
 using k8s.Models;

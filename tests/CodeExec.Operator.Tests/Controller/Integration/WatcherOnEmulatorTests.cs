@@ -1,4 +1,3 @@
-using CodeExec.Operator.Tests.Controller.Fakes;
 using CodeExec.Api;
 using CodeExec.Operator.Controller;
 using CodeExec.Operator.Controller.Caching;
@@ -6,6 +5,7 @@ using CodeExec.Operator.Controller.Client;
 using CodeExec.Operator.Controller.Metrics;
 using CodeExec.Operator.Controller.Watching;
 using CodeExec.Operator.Hosting;
+using CodeExec.Operator.Tests.Controller.Fakes;
 using CodeExec.Testing.Emulator;
 using k8s;
 using k8s.Models;

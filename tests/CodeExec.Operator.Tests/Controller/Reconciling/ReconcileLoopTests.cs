@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
-using CodeExec.Operator.Tests.Controller.Fakes;
 using CodeExec.Operator.Controller;
 using CodeExec.Operator.Controller.Metrics;
 using CodeExec.Operator.Controller.Queue;
 using CodeExec.Operator.Controller.Reconciling;
+using CodeExec.Operator.Tests.Controller.Fakes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
