@@ -1,6 +1,7 @@
 using System.Reflection;
 using k8s.Models;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Console;
 using Xunit;
 
 namespace CodeExec.Operator.Tests.Deploy;
@@ -42,9 +43,24 @@ public sealed class OperatorSettingsTests
     private static bool Binds(Assembly assembly, string environmentName)
     {
         var path = environmentName.Split("__");
-        if (!SectionTypes.TryGetValue(path[0], out var typeName)) return false;
-        var type = assembly.GetType(typeName);
-        foreach (var part in path.Skip(1))
+        Type? type;
+        var skip = 1;
+        if (path is ["Logging", "Console", ..])
+        {
+            // .NET's console logger options (Logging:Console:FormatterName picks simple or json).
+            type = typeof(ConsoleLoggerOptions);
+            skip = 2;
+        }
+        else if (SectionTypes.TryGetValue(path[0], out var typeName))
+        {
+            type = assembly.GetType(typeName);
+        }
+        else
+        {
+            return false;
+        }
+
+        foreach (var part in path.Skip(skip))
         {
             var property = type?.GetProperty(part, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
             if (property is null || !property.CanWrite) return false;

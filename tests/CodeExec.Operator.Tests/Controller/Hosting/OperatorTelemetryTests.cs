@@ -1,9 +1,14 @@
 using CodeExec.Api;
+using CodeExec.Operator.Hosting;
 using CodeExec.Operator.Tests.Harness;
 using CodeExec.Testing.Kubelet.Scripted;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Trace;
 using Xunit;
 
 namespace CodeExec.Operator.Tests.Controller.Hosting;
@@ -77,5 +82,48 @@ public sealed class OperatorTelemetryTests : IAsyncLifetime
         var address = _operator.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         using var http = new HttpClient { BaseAddress = new Uri(address) };
         return await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), TestContext.Current.CancellationToken);
+    }
+}
+
+/// <summary>The host's telemetry and logging settings, read from a built (not started) host.</summary>
+public sealed class OperatorTelemetrySettingsTests
+{
+    [Fact]
+    public async Task Logs_carry_scopes_and_Logging_Console_FormatterName_json_switches_to_JSON()
+    {
+        await using var text = OperatorHost.Build([]);
+        await using var json = OperatorHost.Build(["--Logging:Console:FormatterName=json"]);
+
+        Assert.Equal("simple", text.Services.GetRequiredService<IOptionsMonitor<ConsoleLoggerOptions>>().CurrentValue.FormatterName);
+        Assert.True(text.Services.GetRequiredService<IOptionsMonitor<SimpleConsoleFormatterOptions>>().CurrentValue.IncludeScopes);
+        Assert.Equal("json", json.Services.GetRequiredService<IOptionsMonitor<ConsoleLoggerOptions>>().CurrentValue.FormatterName);
+        Assert.True(json.Services.GetRequiredService<IOptionsMonitor<JsonConsoleFormatterOptions>>().CurrentValue.IncludeScopes);
+    }
+
+    [Fact]
+    public async Task Traces_are_exported_only_with_an_OTLP_endpoint()
+    {
+        await using var plain = OperatorHost.Build([]);
+        await using var exporting = OperatorHost.Build(["--Operator:Telemetry:OtlpEndpoint=http://127.0.0.1:4317"]);
+
+        Assert.Null(plain.Services.GetService<TracerProvider>());
+        Assert.NotNull(exporting.Services.GetService<TracerProvider>());
+    }
+
+    [Theory]
+    [InlineData(null, null, null)]
+    [InlineData("http://a:4317", null, "http://a:4317")]
+    [InlineData(null, "http://b:4317", "http://b:4317")]
+    [InlineData("http://a:4317", "http://b:4317", "http://a:4317")]
+    [InlineData(" ", "", null)]
+    public void The_OTLP_endpoint_is_the_operator_setting_else_the_standard_variable(string? setting, string? variable, string? expected)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Operator:Telemetry:OtlpEndpoint"] = setting,
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = variable,
+        }).Build();
+
+        Assert.Equal(expected, OperatorTelemetrySetup.OtlpEndpoint(configuration));
     }
 }
