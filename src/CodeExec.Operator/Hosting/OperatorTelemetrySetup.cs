@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using CodeExec.Operator.Controller.Metrics;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
@@ -30,6 +31,15 @@ internal static class OperatorTelemetrySetup
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter(OperatorTelemetry.Name, RuntimeMeter);
+                // A MeterProvider listens to every meter of its name in the process. Where several hosts share one
+                // process (tests), each exports only the instruments of its own IMeterFactory.
+                ((IDeferredMeterProviderBuilder)metrics).Configure((provider, builder) =>
+                {
+                    var own = provider.GetRequiredService<IMeterFactory>();
+                    builder.AddView(instrument => instrument.Meter.Scope is { } scope && !ReferenceEquals(scope, own)
+                        ? MetricStreamConfiguration.Drop
+                        : null);
+                });
                 // Each scrape collects afresh (the exporter's default caches a scrape for 300 ms).
                 metrics.AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0);
                 if (endpoint is not null)

@@ -131,7 +131,6 @@ internal sealed class ReconcileLoop(
         {
             activity?.SetTag("result", outcome);
             metrics.ReconcileFinished(settings.Name, outcome == "cancelled" ? null : outcome, timeProvider.GetElapsedTime(started));
-
             metrics.ActiveReconciles(settings.Name, -1);
         }
     }

@@ -70,6 +70,9 @@ public sealed class OperatorTelemetryTests : IAsyncLifetime
         Assert.Contains(samples, s => s.Name == "codeexec_controller_cached_objects" && s.Has(("resource", "codeexecutions.codeexec.dev")));
         Assert.Contains(samples, s => s.Name == "dotnet_process_cpu_time_seconds_total");
 
+        // Only this host's instruments: other operator hosts of the test run (same process, same meter name) are not exported here.
+        Assert.Equal(1, samples.Where(s => s.Name == "codeexec_executions_finished_total").Sum(s => s.Value));
+
         // Bounded label values: no label anywhere carries the execution's name or UID.
         Assert.DoesNotContain(samples, s => s.Labels.Values.Any(v => v.Contains("metered", StringComparison.Ordinal) || v.Contains(done.Metadata.Uid, StringComparison.Ordinal)));
     }
