@@ -38,6 +38,8 @@ public static class ApiConstants
     public const string DnsSubdomainPattern = @"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
     /// <summary><see cref="DnsSubdomainPattern"/> for CEL string literals, which take no <c>\.</c> escape: the dot is written <c>[.]</c>.</summary>
     public const string DnsSubdomainCelPattern = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+    /// <summary>The shape of an IPv4 or IPv6 CIDR (address/prefix length); the operator parses it fully at admission.</summary>
+    public const string CidrPattern = "^[0-9a-fA-F:.]+/[0-9]{1,3}$";
     public const string EnvNamePattern = "^[A-Za-z_][A-Za-z0-9_]*$";
     public const string SafeFileNamePattern = "^[A-Za-z0-9._-]+$";
     /// <summary>The Kubernetes resource.Quantity syntax, as the API server's own schemas use it.</summary>

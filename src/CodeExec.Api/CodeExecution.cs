@@ -106,7 +106,7 @@ public sealed class CodeExecutionSpec
     [JsonPropertyName("network")]
     public NetworkAccess? Network { get; set; }
 
-    /// <summary>Seconds after the execution finished when the operator deletes the CodeExecution. Omitted: the operator's configured default. 0 deletes it as soon as its result is written.</summary>
+    /// <summary>Seconds after the execution finished when the operator deletes the CodeExecution. Omitted: the operator's configured default. 0 deletes it as soon as its result is written. Above the operator's configured maximum (one day by default) the execution is Rejected.</summary>
     [JsonPropertyName("ttlSecondsAfterFinished")]
     [Range(0, ApiConstants.MaxTtlSecondsAfterFinished)]
     public int? TtlSecondsAfterFinished { get; set; }
@@ -273,21 +273,21 @@ public sealed class CodeExecutionStatus
     [JsonPropertyName("stderr")]
     public string? Stderr { get; set; }
 
-    /// <summary>How stdout is encoded: utf-8 (text as written) or base64 (the bytes were not valid UTF-8).</summary>
+    /// <summary>How stdout is encoded: utf-8 (text as written) or base64 (the bytes were not valid UTF-8, or JSON escaping would have made them larger than base64).</summary>
     [JsonPropertyName("stdoutEncoding")]
     [OneOf("utf-8", "base64")]
     public string? StdoutEncoding { get; set; }
 
-    /// <summary>How stderr is encoded: utf-8 (text as written) or base64 (the bytes were not valid UTF-8).</summary>
+    /// <summary>How stderr is encoded: utf-8 (text as written) or base64 (the bytes were not valid UTF-8, or JSON escaping would have made them larger than base64).</summary>
     [JsonPropertyName("stderrEncoding")]
     [OneOf("utf-8", "base64")]
     public string? StderrEncoding { get; set; }
 
-    /// <summary>True when stdout was longer than limits.outputBytes and its middle was cut.</summary>
+    /// <summary>True when the middle of stdout was cut: it was longer than limits.outputBytes, or than what kept the CodeExecution under its size limit.</summary>
     [JsonPropertyName("stdoutTruncated")]
     public bool? StdoutTruncated { get; set; }
 
-    /// <summary>True when stderr was longer than limits.outputBytes and its middle was cut.</summary>
+    /// <summary>True when the middle of stderr was cut: it was longer than limits.outputBytes, or than what kept the CodeExecution under its size limit.</summary>
     [JsonPropertyName("stderrTruncated")]
     public bool? StderrTruncated { get; set; }
 

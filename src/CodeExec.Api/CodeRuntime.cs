@@ -123,7 +123,11 @@ public sealed class RuntimeEgressPolicy
     [DefaultValue(false)]
     public bool Allowed { get; set; }
 
-    /// <summary>The only hosts executions may ask to reach (HTTP and HTTPS, through the egress proxy).</summary>
+    /// <summary>
+    /// The only hosts executions may ask to reach (HTTP and HTTPS, through the egress proxy). Public names only: the
+    /// operator refuses single-label names, names under .svc and names in the cluster domain, resolves the others as
+    /// absolute names, and refuses addresses that are not public unicast unless allowedCIDRs allow them.
+    /// </summary>
     [JsonPropertyName("allowedHosts")]
     [Items(0, 64)]
     [ListSet]
@@ -131,4 +135,17 @@ public sealed class RuntimeEgressPolicy
     [Pattern(ApiConstants.DnsSubdomainPattern)]
     [CelRule("!self.matches('^[0-9.]+$')", ValidationMessages.HostNotIpAddress)]
     public IList<string>? AllowedHosts { get; set; }
+
+    /// <summary>
+    /// Address ranges (CIDRs such as 10.20.0.0/16 or fd00:1234::/32) that allowed hosts may resolve to although they are
+    /// not public unicast: private, CGNAT, unique local, documentation, benchmarking or reserved ranges and the cluster
+    /// CIDRs the operator refuses by default. Loopback, link-local, multicast, broadcast, unspecified, 0.0.0.0/8 and
+    /// cloud metadata addresses are never allowed. Checked against the address and any IPv4 address it carries.
+    /// </summary>
+    [JsonPropertyName("allowedCIDRs")]
+    [Items(0, 64)]
+    [ListSet]
+    [Length(3, 43)]
+    [Pattern(ApiConstants.CidrPattern)]
+    public IList<string>? AllowedCIDRs { get; set; }
 }

@@ -78,6 +78,8 @@ public static class BadInputs
             "spec.fileName", "fileName must be a plain name"),
         Rt("runtime-egress-no-hosts", GoodRuntimeSpec + "\negress: {allowed: true}",
             "spec", "egress.allowedHosts must list at least one host when egress.allowed is true"),
+        Rt("runtime-egress-cidr-host", GoodRuntimeSpec + "\negress: {allowed: true, allowedHosts: [pypi.org], allowedCIDRs: [pypi.org/32]}",
+            "spec.egress.allowedCIDRs[0]", "should match '^[0-9a-fA-F:.]+/[0-9]{1,3}$'"),
         Rt("runtime-pull-policy", GoodRuntimeSpec + "\nimagePullPolicy: Sometimes", "spec.imagePullPolicy", "Unsupported value: \"Sometimes\""),
         Rt("runtime-no-command", "image: python:3.12-slim\ncommand: []\nfileName: main.py", "spec.command", "should have at least 1 items"),
         Rt("runtime-max-cpu-malformed", GoodRuntimeSpec + "\nmaxLimits: {cpu: two}", "spec.maxLimits.cpu",

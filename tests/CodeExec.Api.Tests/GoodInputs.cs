@@ -20,6 +20,8 @@ public static class GoodInputs
         Cx("runtime-dotted", "code: x\nruntime: python.3-12"),
         ("runtime-egress", "CodeRuntime", BadInputs.Runtime("good-runtime-egress",
             "image: python:3.12-slim\ncommand: [python3]\nfileName: main.py\negress: {allowed: true, allowedHosts: [pypi.org]}")),
+        ("runtime-egress-cidrs", "CodeRuntime", BadInputs.Runtime("good-runtime-egress-cidrs",
+            "image: python:3.12-slim\ncommand: [python3]\nfileName: main.py\negress: {allowed: true, allowedHosts: [pypi.internal.example], allowedCIDRs: [10.20.0.0/16, \"fd00:1234::/32\"]}")),
     ];
 
     public static TheoryData<string> Names() => [.. All.Select(i => i.Name)];

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Net;
 using System.Text.Json.Serialization;
 using CodeExec.Api;
@@ -68,7 +69,7 @@ internal static class RenderCommand
             throw new RenderInputException($"the execution asks for the runtime \"{asked}\" but {parsed.RuntimeFile} is the runtime \"{runtime.Metadata.Name}\"");
         }
 
-        var resolved = await ResolveHostsAsync(Admission.HostsToResolve(execution, runtime), parsed.Addresses, cancellationToken);
+        var resolved = await ResolveHostsAsync(Admission.HostsToResolve(execution, runtime, options), parsed.Addresses, cancellationToken);
         var admission = Admission.Admit(execution, runtime, options, resolved);
         if (!admission.IsAdmitted)
         {
@@ -95,66 +96,56 @@ internal static class RenderCommand
         Dictionary<string, string?> Settings,
         Dictionary<string, List<IPAddress>> Addresses);
 
+    /// <summary>
+    /// Parses the arguments with System.CommandLine: <c>-f/--filename</c> and <c>--runtime</c> required,
+    /// <c>--set</c> and <c>--address</c> repeatable KEY=VALUE pairs. <c>-h</c>/<c>--help</c>, a missing or unknown
+    /// argument: <see cref="RenderInputException"/> with the usage. <c>@file</c> is a path, not a response file.
+    /// </summary>
     private static Arguments ParseArguments(IReadOnlyList<string> args)
     {
-        string? executionFile = null, runtimeFile = null, codeFile = null;
+        if (args.Any(a => a is "-h" or "--help"))
+        {
+            throw new RenderInputException(Usage);
+        }
+
+        var filename = new Option<string>("--filename", "-f") { Required = true };
+        var runtimeFile = new Option<string>("--runtime") { Required = true };
+        var codeFile = new Option<string?>("--code-file");
+        var set = new Option<string[]>("--set") { DefaultValueFactory = _ => [] };
+        var address = new Option<string[]>("--address") { DefaultValueFactory = _ => [] };
+        var command = new Command(Name) { filename, runtimeFile, codeFile, set, address };
+        var parsed = command.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (parsed.Errors.Count > 0)
+        {
+            throw new RenderInputException(string.Join("\n", parsed.Errors.Select(e => e.Message)) + "\n" + Usage);
+        }
+
         var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var value in parsed.GetValue(set) ?? [])
+        {
+            var (key, setting) = SplitPair(value, "--set");
+            var name = key.StartsWith(SandboxOptions.SectionName + ":", StringComparison.OrdinalIgnoreCase) ? key[(SandboxOptions.SectionName.Length + 1)..] : key;
+            settings[name] = setting;
+        }
+
         var addresses = new Dictionary<string, List<IPAddress>>(StringComparer.OrdinalIgnoreCase);
-        for (var i = 0; i < args.Count; i++)
+        foreach (var value in parsed.GetValue(address) ?? [])
         {
-            var flag = args[i];
-            if (flag is "-h" or "--help")
+            var (host, text) = SplitPair(value, "--address");
+            if (!IPAddress.TryParse(text, out var ip))
             {
-                throw new RenderInputException(Usage);
+                throw new RenderInputException($"--address {value}: '{text}' is not an IP address");
             }
 
-            if (i + 1 >= args.Count)
+            if (!addresses.TryGetValue(host, out var list))
             {
-                throw new RenderInputException($"{flag} needs a value\n{Usage}");
+                addresses[host] = list = [];
             }
 
-            var value = args[++i];
-            switch (flag)
-            {
-                case "-f" or "--filename":
-                    executionFile = value;
-                    break;
-                case "--runtime":
-                    runtimeFile = value;
-                    break;
-                case "--code-file":
-                    codeFile = value;
-                    break;
-                case "--set":
-                    var (key, setting) = SplitPair(value, flag);
-                    var name = key.StartsWith(SandboxOptions.SectionName + ":", StringComparison.OrdinalIgnoreCase) ? key[(SandboxOptions.SectionName.Length + 1)..] : key;
-                    settings[name] = setting;
-                    break;
-                case "--address":
-                    var (host, text) = SplitPair(value, flag);
-                    if (!IPAddress.TryParse(text, out var address))
-                    {
-                        throw new RenderInputException($"--address {value}: '{text}' is not an IP address");
-                    }
-
-                    if (!addresses.TryGetValue(host, out var list))
-                    {
-                        addresses[host] = list = [];
-                    }
-
-                    list.Add(address);
-                    break;
-                default:
-                    throw new RenderInputException($"unknown argument '{flag}'\n{Usage}");
-            }
+            list.Add(ip);
         }
 
-        if (executionFile is null || runtimeFile is null)
-        {
-            throw new RenderInputException($"-f and --runtime are required\n{Usage}");
-        }
-
-        return new Arguments(executionFile, runtimeFile, codeFile, settings, addresses);
+        return new Arguments(parsed.GetRequiredValue(filename), parsed.GetRequiredValue(runtimeFile), parsed.GetValue(codeFile), settings, addresses);
     }
 
     private static (string Key, string Value) SplitPair(string value, string flag)
@@ -235,13 +226,9 @@ internal static class RenderCommand
                 continue;
             }
 
-            try
+            if ((await new DnsEgressResolver().ResolveAsync([host], cancellationToken))[host] is { Count: > 0 } found)
             {
-                resolved[host] = await Dns.GetHostAddressesAsync(host, cancellationToken);
-            }
-            catch (System.Net.Sockets.SocketException)
-            {
-                // Left out: admission reports the host as not resolving.
+                resolved[host] = found;
             }
         }
 

@@ -19,6 +19,12 @@ internal static class OutputEncodings
 /// <param name="Problem">Why the stream could not be collected fully (null when it could).</param>
 internal sealed record StreamOutput(string Text, string Encoding, bool Truncated, long TotalBytes, string? Problem)
 {
+    /// <summary>True when the bytes are valid UTF-8 but base64-encoded: JSON escaping would make them larger than base64 (4/3 of their size).</summary>
+    public bool Base64ForEscaping { get; init; }
+
+    /// <summary>True when less than limits.outputBytes was kept so that the CodeExecution stays within its size limit.</summary>
+    public bool CutToFit { get; init; }
+
     /// <summary>Nothing collected, for <paramref name="problem"/>.</summary>
     public static StreamOutput Unavailable(string problem) => new("", OutputEncodings.Utf8, false, 0, problem);
 }
@@ -27,8 +33,25 @@ internal sealed record StreamOutput(string Text, string Encoding, bool Truncated
 internal sealed record CollectedOutput(StreamOutput Stdout, StreamOutput Stderr);
 
 /// <summary>
+/// Most bytes one stream's status text may take: stored (Go <c>encoding/json</c>, quotes included, see
+/// <see cref="JsonSize.GoEscapedLength"/>) and sent (the .NET client's encoding, quotes included).
+/// </summary>
+internal readonly record struct OutputRoom(long StoredBytes, long SentBytes)
+{
+    /// <summary>No bound but limits.outputBytes.</summary>
+    public static OutputRoom Unlimited { get; } = new(long.MaxValue, long.MaxValue);
+
+    /// <summary>Whether <paramref name="text"/> fits.</summary>
+    public bool Fits(string text) =>
+        (StoredBytes == long.MaxValue || 2 + JsonSize.GoEscapedLength(text) <= StoredBytes)
+        && (SentBytes == long.MaxValue || 2 + JsonSize.SentEscapedLength(text) <= SentBytes);
+}
+
+/// <summary>
 /// Turns the collector's record into status fields: at most <c>limitBytes</c> bytes of each stream, head and tail with
-/// a marker between when longer, cut on UTF-8 character boundaries, base64 when the bytes are not UTF-8.
+/// a marker between when longer, cut on UTF-8 character boundaries, base64 when the bytes are not UTF-8 or when JSON
+/// escaping would make the text larger than base64 (4/3 of its UTF-8 size) and than 4 KiB, and, given an
+/// <see cref="OutputRoom"/>, cut further until the serialised text fits it.
 /// </summary>
 internal static class OutputDecoder
 {
@@ -50,10 +73,48 @@ internal static class OutputDecoder
         string.Create(CultureInfo.InvariantCulture, $"\n[... {omittedBytes} bytes omitted by codeexec ...]\n");
 
     /// <summary>Converts one captured stream to its status form, keeping at most <paramref name="limitBytes"/> bytes of it.</summary>
-    public static StreamOutput ToStatus(CapturedStream captured, int limitBytes, string streamName)
+    public static StreamOutput ToStatus(CapturedStream captured, int limitBytes, string streamName) =>
+        ToStatus(captured, limitBytes, streamName, OutputRoom.Unlimited);
+
+    /// <summary>
+    /// Converts one captured stream to its status form, keeping at most <paramref name="limitBytes"/> bytes of it, and
+    /// fewer when its serialised text would not fit <paramref name="room"/>: then the most bytes whose text fits are
+    /// kept (head and tail with the marker; only the marker, or an empty text, when the room is that small), the stream is
+    /// marked truncated and <see cref="StreamOutput.CutToFit"/>, and its total byte count stays exact.
+    /// </summary>
+    public static StreamOutput ToStatus(CapturedStream captured, int limitBytes, string streamName, OutputRoom room)
     {
         ArgumentNullException.ThrowIfNull(captured);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limitBytes);
+        var whole = Keep(captured, limitBytes, streamName);
+        if (room.Fits(whole.Text))
+        {
+            return whole;
+        }
+
+        // The serialised size grows with the bytes kept: find the most that fit (the largest known to fit is in low).
+        StreamOutput? best = null;
+        int low = 0, high = limitBytes;
+        while (high - low > 1)
+        {
+            var mid = low + ((high - low) / 2);
+            var candidate = Keep(captured, mid, streamName);
+            if (room.Fits(candidate.Text))
+            {
+                (low, best) = (mid, candidate);
+            }
+            else
+            {
+                high = mid;
+            }
+        }
+
+        best ??= new StreamOutput("", OutputEncodings.Utf8, captured.TotalBytes > 0, captured.TotalBytes, whole.Problem);
+        return best with { Truncated = best.Truncated || captured.TotalBytes > 0, CutToFit = true };
+    }
+
+    private static StreamOutput Keep(CapturedStream captured, int limitBytes, string streamName)
+    {
         var problem = captured.State switch
         {
             CaptureState.Ok => null,
@@ -69,7 +130,7 @@ internal static class OutputDecoder
         {
             byte[] all = [.. head, .. tail];
             return Utf8.IsValid(all)
-                ? new StreamOutput(Encoding.UTF8.GetString(all), OutputEncodings.Utf8, false, captured.TotalBytes, problem)
+                ? AsText(all, false, captured.TotalBytes, problem)
                 : new StreamOutput(Convert.ToBase64String(all), OutputEncodings.Base64, false, captured.TotalBytes, problem);
         }
 
@@ -86,13 +147,33 @@ internal static class OutputDecoder
         if (Utf8.IsValid(textHead) && Utf8.IsValid(textTail))
         {
             var omitted = captured.TotalBytes - textHead.Length - textTail.Length;
-            var text = Encoding.UTF8.GetString(textHead) + Marker(omitted) + Encoding.UTF8.GetString(textTail);
-            return new StreamOutput(text, OutputEncodings.Utf8, true, captured.TotalBytes, problem);
+            byte[] keptText = [.. textHead, .. Encoding.UTF8.GetBytes(Marker(omitted)), .. textTail];
+            return AsText(keptText, true, captured.TotalBytes, problem);
         }
 
         var omittedBinary = captured.TotalBytes - headBytes.Length - tailBytes.Length;
         byte[] bytes = [.. headBytes, .. Encoding.UTF8.GetBytes(Marker(omittedBinary)), .. tailBytes];
         return new StreamOutput(Convert.ToBase64String(bytes), OutputEncodings.Base64, true, captured.TotalBytes, problem);
+    }
+
+    /// <summary>
+    /// Escaped size up to which text stays text whatever escaping costs: small output (<c>print("&lt;b&gt;")</c>) stays
+    /// readable, and costs at most this much.
+    /// </summary>
+    public const int AlwaysTextEscapedBytes = 4096;
+
+    /// <summary>
+    /// Valid UTF-8 <paramref name="utf8"/> as text, or as base64 when Go's JSON escaping (which the API server stores)
+    /// would make it larger than both <see cref="AlwaysTextEscapedBytes"/> and its base64 form: 4/3 of its size
+    /// (rounded up to whole groups of 4), never escaped.
+    /// </summary>
+    private static StreamOutput AsText(byte[] utf8, bool truncated, long totalBytes, string? problem)
+    {
+        var text = Encoding.UTF8.GetString(utf8);
+        var escaped = JsonSize.GoEscapedLength(text);
+        return escaped > AlwaysTextEscapedBytes && escaped > (utf8.Length + 2L) / 3 * 4
+            ? new StreamOutput(Convert.ToBase64String(utf8), OutputEncodings.Base64, truncated, totalBytes, problem) { Base64ForEscaping = true }
+            : new StreamOutput(text, OutputEncodings.Utf8, truncated, totalBytes, problem);
     }
 
     /// <summary>Length of <paramref name="bytes"/> without a multi-byte character cut off at its end.</summary>

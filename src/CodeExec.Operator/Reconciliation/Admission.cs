@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using CodeExec.Api;
 using CodeExec.Operator.Sandbox;
 using k8s.Models;
@@ -27,10 +26,14 @@ internal static class Admission
     /// <summary>Longest input file name: the ConfigMap key <c>file.&lt;name&gt;</c> must stay within 253 characters.</summary>
     public const int MaxInputFileNameLength = 253 - 5;
 
-    /// <summary>The egress hosts the caller must resolve before <see cref="Admit"/>: those asked for and allowed by the runtime.</summary>
-    public static IReadOnlyList<string> HostsToResolve(CodeExecution execution, CodeRuntime? runtime)
+    /// <summary>
+    /// The egress hosts the caller must resolve before <see cref="Admit"/>: those asked for and allowed by the runtime,
+    /// except cluster names (<see cref="ClusterNameProblem"/>), which admission refuses unresolved.
+    /// </summary>
+    public static IReadOnlyList<string> HostsToResolve(CodeExecution execution, CodeRuntime? runtime, SandboxOptions options)
     {
         ArgumentNullException.ThrowIfNull(execution);
+        ArgumentNullException.ThrowIfNull(options);
         var network = execution.Spec.Network;
         if (network?.Mode != NetworkModes.Egress || runtime?.Spec.Egress is not { Allowed: true } policy)
         {
@@ -38,7 +41,39 @@ internal static class Admission
         }
 
         var allowed = new HashSet<string>(policy.AllowedHosts ?? [], StringComparer.OrdinalIgnoreCase);
-        return (network.AllowedHosts ?? []).Where(allowed.Contains).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        return (network.AllowedHosts ?? [])
+            .Where(h => allowed.Contains(h) && ClusterNameProblem(h, options.ClusterDomain) is null)
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .ToList();
+    }
+
+    /// <summary>
+    /// Why <paramref name="host"/> names something inside the cluster rather than a public host, or null when it does
+    /// not: a single label (<c>pypi</c>: cluster DNS would complete it with the search path), a name under <c>.svc</c>,
+    /// or a name in <paramref name="clusterDomain"/> (<c>cluster.local</c>). Hosts are resolved as absolute names
+    /// (<see cref="DnsEgressResolver"/>), so the search path never applies; these names are refused before that.
+    /// </summary>
+    public static string? ClusterNameProblem(string host, string clusterDomain)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var name = host.TrimEnd('.').ToLowerInvariant();
+        var domain = (clusterDomain ?? "").Trim('.').ToLowerInvariant();
+        if (!name.Contains('.', StringComparison.Ordinal))
+        {
+            return "a single-label name, which cluster DNS resolves as a Service or with the search path";
+        }
+
+        if (name.EndsWith(".svc", StringComparison.Ordinal))
+        {
+            return "a cluster Service name (.svc)";
+        }
+
+        if (domain.Length > 0 && (name == domain || name.EndsWith("." + domain, StringComparison.Ordinal)))
+        {
+            return $"a name in the cluster domain {domain} (Sandbox:ClusterDomain)";
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -50,7 +85,25 @@ internal static class Admission
         CodeExecution execution,
         CodeRuntime? runtime,
         SandboxOptions options,
-        IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>? resolvedHosts = null)
+        IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>? resolvedHosts = null) =>
+        Check(execution, runtime, options, resolvedHosts, resolve: true);
+
+    /// <summary>
+    /// Every check of <see cref="Admit"/> that needs no DNS lookup and no API read: the code source's shape, env, the
+    /// runtime, files, limits and the network request against the runtime's allow-list, with the same messages. The
+    /// allowed hosts are not resolved, so <see cref="AdmissionResult.Egress"/> lists them without addresses. The
+    /// reconciler runs this before an execution may wait in the queue, and <see cref="Admit"/> (with the lookups) only
+    /// once a slot is free: a waiting execution costs no lookup.
+    /// </summary>
+    public static AdmissionResult AdmitBeforeResolving(CodeExecution execution, CodeRuntime? runtime, SandboxOptions options) =>
+        Check(execution, runtime, options, null, resolve: false);
+
+    private static AdmissionResult Check(
+        CodeExecution execution,
+        CodeRuntime? runtime,
+        SandboxOptions options,
+        IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>? resolvedHosts,
+        bool resolve)
     {
         ArgumentNullException.ThrowIfNull(execution);
         ArgumentNullException.ThrowIfNull(options);
@@ -59,6 +112,7 @@ internal static class Admission
 
         CheckCodeSource(spec, errors);
         CheckEnv(spec, errors);
+        CheckTtl(spec, options, errors);
 
         if (runtime is null)
         {
@@ -72,7 +126,7 @@ internal static class Admission
         CheckRuntime(runtime, runtimeName, options, errors);
         CheckFiles(spec, runtime, errors);
         var limits = ResolveLimits(spec.Limits, runtime, runtimeName, options, errors);
-        var egress = CheckNetwork(spec.Network, runtime, runtimeName, resolvedHosts, errors);
+        var egress = CheckNetwork(spec.Network, runtime, runtimeName, options, resolvedHosts, resolve, errors);
 
         return errors.Count == 0
             ? AdmissionResult.Admitted(limits, egress, runtimeName)
@@ -96,6 +150,57 @@ internal static class Admission
         {
             errors.Add("spec.codeFrom must set exactly one of configMapKeyRef and secretKeyRef");
         }
+    }
+
+    private static void CheckTtl(CodeExecutionSpec spec, SandboxOptions options, List<string> errors)
+    {
+        if (spec.TtlSecondsAfterFinished is { } ttl && ttl > options.MaxTtlSecondsAfterFinished)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture,
+                $"spec.ttlSecondsAfterFinished {ttl} exceeds the cluster maximum {options.MaxTtlSecondsAfterFinished} (Sandbox:MaxTtlSecondsAfterFinished)"));
+        }
+    }
+
+    /// <summary>
+    /// The reason to reject <paramref name="execution"/> for its namespace's count cap
+    /// (<see cref="SandboxOptions.MaxExecutionsPerNamespace"/>), or null. <paramref name="namespaceExecutions"/> are the
+    /// CodeExecutions the namespace holds (the operator's cache); those being deleted are not counted. The execution is
+    /// refused when at least the maximum were created before it (earlier creationTimestamp, then name), so a burst
+    /// admits its first ones and older executions are never displaced by newer ones.
+    /// </summary>
+    public static string? CheckNamespaceCount(CodeExecution execution, IEnumerable<CodeExecution> namespaceExecutions, SandboxOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        ArgumentNullException.ThrowIfNull(namespaceExecutions);
+        ArgumentNullException.ThrowIfNull(options);
+        var max = options.MaxExecutionsPerNamespace;
+        if (max <= 0)
+        {
+            return null;
+        }
+
+        var mine = (execution.Metadata.CreationTimestamp ?? DateTime.MaxValue, execution.Metadata.Name ?? "");
+        var held = 0;
+        var before = 0;
+        foreach (var other in namespaceExecutions)
+        {
+            if (other.Metadata.DeletionTimestamp is not null || other.Metadata.Uid == execution.Metadata.Uid)
+            {
+                continue;
+            }
+
+            held++;
+            var theirs = (other.Metadata.CreationTimestamp ?? DateTime.MaxValue, other.Metadata.Name ?? "");
+            if (theirs.Item1 < mine.Item1 || (theirs.Item1 == mine.Item1 && string.CompareOrdinal(theirs.Item2, mine.Item2) < 0))
+            {
+                before++;
+            }
+        }
+
+        return before < max
+            ? null
+            : string.Create(CultureInfo.InvariantCulture,
+                $"namespace {execution.Metadata.NamespaceProperty} holds {held + 1} CodeExecutions, at most {max} (Sandbox:MaxExecutionsPerNamespace): delete finished ones or wait for their ttlSecondsAfterFinished");
     }
 
     private static void CheckEnv(CodeExecutionSpec spec, List<string> errors)
@@ -212,7 +317,9 @@ internal static class Admission
         NetworkAccess? network,
         CodeRuntime runtime,
         string runtimeName,
+        SandboxOptions options,
         IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>? resolvedHosts,
+        bool resolve,
         List<string> errors)
     {
         var pinned = new List<PinnedHost>();
@@ -240,6 +347,13 @@ internal static class Admission
             errors.Add("spec.network.allowedHosts must name at least one host when mode is Egress");
         }
 
+        var (allowedNetworks, invalidCidrs) = EgressAddresses.ParseCidrs(policy.AllowedCIDRs);
+        foreach (var invalid in invalidCidrs)
+        {
+            errors.Add($"the runtime {runtimeName} has an invalid egress.allowedCIDRs entry: {invalid}");
+        }
+
+        var clusterNetworks = EgressAddresses.ParseCidrs(options.ClusterCIDRs).Networks;
         var allowed = new HashSet<string>(policy.AllowedHosts ?? [], StringComparer.OrdinalIgnoreCase);
         foreach (var host in hosts.Distinct(StringComparer.OrdinalIgnoreCase))
         {
@@ -249,16 +363,41 @@ internal static class Admission
                 continue;
             }
 
+            if (ClusterNameProblem(host, options.ClusterDomain) is { } clusterName)
+            {
+                errors.Add($"spec.network.allowedHosts {host} is {clusterName}: egress goes only to public hosts");
+                continue;
+            }
+
+            if (!resolve)
+            {
+                pinned.Add(new PinnedHost(host.ToLowerInvariant(), []));
+                continue;
+            }
+
             if (resolvedHosts is null || !resolvedHosts.TryGetValue(host, out var addresses) || addresses.Count == 0)
             {
                 errors.Add($"spec.network.allowedHosts {host} did not resolve to any address");
                 continue;
             }
 
-            var forbidden = addresses.Where(IsForbiddenEgressAddress).ToList();
-            if (forbidden.Count > 0)
+            var refused = false;
+            foreach (var address in addresses)
             {
-                errors.Add($"spec.network.allowedHosts {host} resolves to {string.Join(", ", forbidden)}, a link-local, loopback or multicast address that is never allowed");
+                var classified = EgressAddresses.Classify(address, clusterNetworks);
+                if (classified.IsPublic || EgressAddresses.IsReallowed(classified, allowedNetworks))
+                {
+                    continue;
+                }
+
+                refused = true;
+                errors.Add(classified.NeverAllowed
+                    ? $"spec.network.allowedHosts {host} resolves to {address}, {classified.Describe()}, which a sandbox may never reach"
+                    : $"spec.network.allowedHosts {host} resolves to {address}, {classified.Describe()}, which is not public and not in the egress.allowedCIDRs of the runtime {runtimeName}");
+            }
+
+            if (refused)
+            {
                 continue;
             }
 
@@ -270,22 +409,4 @@ internal static class Admission
     }
 
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
-
-    /// <summary>
-    /// True for addresses a sandbox may never reach even when an allowed host resolves to them: link-local
-    /// (169.254.0.0/16 holds cloud metadata endpoints; fe80::/10), loopback, unspecified, multicast and broadcast.
-    /// </summary>
-    public static bool IsForbiddenEgressAddress(IPAddress address)
-    {
-        ArgumentNullException.ThrowIfNull(address);
-        address = Normalize(address);
-        if (address.AddressFamily == AddressFamily.InterNetwork)
-        {
-            var b = address.GetAddressBytes();
-            return b[0] == 0 || b[0] == 127 || (b[0] == 169 && b[1] == 254) || b[0] >= 224;
-        }
-
-        return IPAddress.IsLoopback(address) || address.Equals(IPAddress.IPv6Any) || address.IsIPv6LinkLocal
-            || address.IsIPv6Multicast || address.IsIPv6SiteLocal;
-    }
 }

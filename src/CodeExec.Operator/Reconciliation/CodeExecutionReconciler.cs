@@ -21,7 +21,11 @@ namespace CodeExec.Operator.Reconciliation;
 /// no result:
 /// <list type="number">
 /// <item>admit (runtime, limits, egress, code source) or write phase Rejected and create nothing;</item>
-/// <item>wait in phase Queued while the namespace has its maximum of active sandboxes;</item>
+/// <item>wait in phase Queued while the namespace's active sandboxes leave no room under its limits (concurrent
+/// executions, CPU, memory: <see cref="NamespaceLimits"/>) or an older execution of the namespace waits
+/// (<see cref="NamespaceQueue"/>). Only checks that need no I/O run before: a waiting execution is decided from the
+/// caches alone, with no DNS lookup, no codeFrom read and, while nothing changes, no API call at all. The egress hosts
+/// are resolved and the code is read once a slot is free;</item>
 /// <item>ensure the NetworkPolicy, then the code ConfigMap/Secret, then the Pod (never a Pod without its policy): an
 /// existing object of the name is used only when it is this execution's (<see cref="ChildOwnership"/>), else the
 /// execution ends Failed NameConflict; an API server refusal (4xx) ends it Failed PodRejected, ChildRejected or
@@ -43,13 +47,13 @@ internal sealed class CodeExecutionReconciler(
     IObjectCache<CodeRuntime> runtimes,
     IObjectCache<V1Pod> pods,
     IObjectCache<V1NetworkPolicy> policies,
-    IObjectCache<V1ConfigMap> configMaps,
-    IObjectCache<V1Secret> secrets,
+    IObjectCache<V1Namespace> namespaces,
     IEgressResolver egressResolver,
     IOptions<SandboxOptions> sandboxOptions,
     IOptions<ExecutionOptions> executionOptions,
     ExecutionEvents events,
     ExecutionMetrics metrics,
+    SandboxQuotas quotas,
     TimeProvider time,
     ILogger<CodeExecutionReconciler> logger) : IReconciler<CodeExecution>
 {
@@ -68,6 +72,14 @@ internal sealed class CodeExecutionReconciler(
         {
             // Clean-up works from the caches of the children: once they are gone, a resync or a restart costs no API call.
             return await CleanUpAndExpireAsync(cached, cancellationToken);
+        }
+
+        if (cached.Status?.Phase == ExecutionPhase.Queued && NamespaceQueue.IsWaiting(cached)
+            && StillWaiting(cached) is { } waiting && (!waiting.IsHead || waiting.Message == cached.Status.Message))
+        {
+            // Still waiting, decided from the caches: no API call, no DNS lookup, no code read. Only the oldest waiting
+            // execution of the namespace rewrites its message when the reason changes (a status write each time).
+            return ReconcileResult.After(Executions.QueuedRecheckInterval);
         }
 
         var execution = await ReadExecutionAsync(key, cancellationToken);
@@ -108,12 +120,37 @@ internal sealed class CodeExecutionReconciler(
 
     private async Task<ReconcileResult> StartAsync(CodeExecution execution, CancellationToken cancellationToken)
     {
+        // First what needs no I/O; a rejection is final, so it then does the lookups too and names every problem.
         var runtime = FindRuntime(execution, out var runtimeProblem);
-        var hosts = Admission.HostsToResolve(execution, runtime);
-        var resolved = hosts.Count > 0 ? await egressResolver.ResolveAsync(hosts, cancellationToken) : null;
-        var admission = runtimeProblem is not null
-            ? AdmissionResult.Rejected([runtimeProblem], execution.Spec.Runtime)
-            : Admission.Admit(execution, runtime, Sandbox, resolved);
+        if (runtimeProblem is not null)
+        {
+            return await RejectAsync(execution, AdmissionResult.Rejected([runtimeProblem], execution.Spec.Runtime), cancellationToken);
+        }
+
+        var checkedFirst = Admission.AdmitBeforeResolving(execution, runtime, Sandbox);
+        if (Admission.CheckNamespaceCount(execution, executions.List(execution.Metadata.NamespaceProperty), Sandbox) is { } countProblem)
+        {
+            var all = checkedFirst.IsAdmitted ? checkedFirst : await AdmitAsync(execution, runtime, cancellationToken);
+            return await RejectAsync(execution, AdmissionResult.Rejected([.. all.Errors, countProblem], all.RuntimeName ?? execution.Spec.Runtime),
+                cancellationToken);
+        }
+
+        if (!checkedFirst.IsAdmitted)
+        {
+            return await RejectAsync(execution, await AdmitAsync(execution, runtime, cancellationToken), cancellationToken);
+        }
+
+        var decision = DecideQueue(execution, runtime!, checkedFirst);
+        switch (decision.Verdict)
+        {
+            case QueueVerdict.Reject:
+                return await RejectAsync(execution, AdmissionResult.Rejected([decision.Message!], checkedFirst.RuntimeName), cancellationToken);
+            case QueueVerdict.Wait:
+                return await QueueAsync(execution, decision, cancellationToken);
+        }
+
+        // A slot is free: only now resolve the egress hosts and read the code.
+        var admission = await AdmitAsync(execution, runtime, cancellationToken);
         if (!admission.IsAdmitted)
         {
             return await RejectAsync(execution, admission, cancellationToken);
@@ -125,11 +162,6 @@ internal sealed class CodeExecutionReconciler(
         if (code is null)
         {
             return await RejectAsync(execution, AdmissionResult.Rejected([codeProblem!], admission.RuntimeName), cancellationToken);
-        }
-
-        if (await QueueIfNamespaceFullAsync(execution, cancellationToken) is { } queued)
-        {
-            return queued;
         }
 
         var request = new SandboxRequest(execution, runtime!, admission.Limits!, code, admission.Egress);
@@ -152,6 +184,8 @@ internal sealed class CodeExecutionReconciler(
             }
         }
 
+        await quotas.EnsureAsync(execution.Metadata.NamespaceProperty, LimitsOf(execution.Metadata.NamespaceProperty), ours.OfType<V1Pod>().Single(),
+            cancellationToken);
         await WritePodCreatedAsync(execution, run, ours, cancellationToken);
         return ReconcileResult.After(Sandbox.StartDeadline + TimeSpan.FromSeconds(1));
     }
@@ -207,19 +241,49 @@ internal sealed class CodeExecutionReconciler(
         CancellationToken cancellationToken)
     {
         var run = SandboxRun.FromStatus(execution, Sandbox);
-        CollectedOutput? output = null;
+        (CapturedStream Stdout, CapturedStream Stderr)? record = null;
         var outputError = notCollected;
         if (pod is not null)
         {
-            (output, outputError) = await CollectOutputAsync(pod, run, outcome, cancellationToken);
+            (record, outputError) = await CollectOutputAsync(pod, run, outcome, cancellationToken);
             if (outcome.Reason is ExecutionReason.Completed or ExecutionReason.Error)
             {
                 outcome = InitReport.Apply(outcome, await ReadInitReportAsync(pod, outcome, cancellationToken));
             }
         }
 
-        var status = FinalStatusBuilder.Final(execution, outcome, output, outputError, run, time);
-        var updated = await WriteStatusAsync(execution, status, cancellationToken);
+        var status = FinalStatusBuilder.FinalWithinSize(execution, outcome, record, outputError, run, time);
+        CodeExecution updated;
+        try
+        {
+            updated = await WriteStatusAsync(execution, status, cancellationToken);
+        }
+        catch (HttpOperationException e) when (StatusSize.IsRefusedForSize(e))
+        {
+            // The same write would be refused again: store the result without its output, so the execution still ends
+            // and its sandbox is cleaned up.
+            var why = ServerAnswer(e);
+            logger.LogWarning("{Namespace}/{Name}: the final status was refused ({Why}); writing it without stdout and stderr",
+                execution.Metadata.NamespaceProperty, execution.Metadata.Name, why);
+            status = FinalStatusBuilder.WithoutOutput(status, why, execution.Metadata.Generation, time);
+            try
+            {
+                updated = await WriteStatusAsync(execution, status, cancellationToken);
+            }
+            catch (HttpOperationException again) when (StatusSize.IsTooLarge(again))
+            {
+                // Even a status without output is too large: the object itself (its spec and metadata) is at etcd's
+                // limit and can hold no result. Nothing is retried: the Event keeps the result, the sandbox is cleaned
+                // up (the Pod first, then its NetworkPolicy) and the CodeExecution deleted, as with a TTL of 0.
+                logger.LogError("{Namespace}/{Name}: no final status can be written ({Why}); deleting the execution after its sandbox",
+                    execution.Metadata.NamespaceProperty, execution.Metadata.Name, ServerAnswer(again));
+                await events.RecordAsync(execution, ExecutionEventReasons.Failed, status.Message
+                    + "; no result can be stored in this CodeExecution (" + ServerAnswer(again) + "): it is deleted", true, cancellationToken);
+                var spec = KubernetesJson.Deserialize<CodeExecutionSpec>(KubernetesJson.Serialize(execution.Spec));
+                spec.TtlSecondsAfterFinished = 0;
+                return await CleanUpAndExpireAsync(new CodeExecution { Metadata = execution.Metadata, Spec = spec, Status = status }, cancellationToken);
+            }
+        }
 
         metrics.ExecutionFinished(updated, pod);
         var (eventReason, warning) = status.Phase switch
@@ -250,32 +314,138 @@ internal sealed class CodeExecutionReconciler(
         return await ExpireAsync(updated, cancellationToken);
     }
 
-    private async Task<ReconcileResult?> QueueIfNamespaceFullAsync(CodeExecution execution, CancellationToken cancellationToken)
+    /// <summary>The full admission: <see cref="Admission.Admit"/> with the egress hosts resolved (if any are asked for).</summary>
+    private async Task<AdmissionResult> AdmitAsync(CodeExecution execution, CodeRuntime? runtime, CancellationToken cancellationToken)
     {
-        var max = Executions.MaxActivePerNamespace;
-        if (max <= 0)
+        var hosts = Admission.HostsToResolve(execution, runtime, Sandbox);
+        var resolved = hosts.Count > 0 ? await egressResolver.ResolveAsync(hosts, cancellationToken) : null;
+        return Admission.Admit(execution, runtime, Sandbox, resolved);
+    }
+
+    /// <summary>
+    /// The decision for a cached execution that must still wait, from the caches alone; null when it may start, would
+    /// be rejected, or its runtime is gone (the full reconcile then deals with it).
+    /// </summary>
+    private QueueDecision? StillWaiting(CodeExecution execution)
+    {
+        var runtime = FindRuntime(execution, out var problem);
+        if (problem is not null || runtime is null)
         {
             return null;
         }
 
-        var namespaceName = execution.Metadata.NamespaceProperty;
-        var active = pods.List(namespaceName).Count(p => p.Status?.Phase is not ("Succeeded" or "Failed") && p.Metadata.DeletionTimestamp is null
-                                                      && !ChildOwnership.IsControlledBy(p.Metadata, execution.Metadata.Uid));
-        if (active < max)
+        var checkedFirst = Admission.AdmitBeforeResolving(execution, runtime, Sandbox);
+        if (!checkedFirst.IsAdmitted)
         {
             return null;
+        }
+
+        var decision = DecideQueue(execution, runtime, checkedFirst);
+        return decision.Verdict == QueueVerdict.Wait ? decision : null;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="execution"/> (admitted by <see cref="Admission.AdmitBeforeResolving"/>) starts now, from
+    /// the caches: its namespace's limits (the Namespace's annotations over the options), what the namespace's active
+    /// sandboxes use, the limits of the Pod it would get, and the older executions of the namespace still waiting.
+    /// </summary>
+    private QueueDecision DecideQueue(CodeExecution execution, CodeRuntime runtime, AdmissionResult checkedFirst)
+    {
+        var namespaceName = execution.Metadata.NamespaceProperty;
+        var limits = LimitsOf(namespaceName);
+        var inNamespace = executions.List(namespaceName);
+        var demand = DemandOf(execution, runtime, checkedFirst);
+        var usage = UsageOf(namespaceName, execution.Metadata.Uid, inNamespace);
+        return NamespaceQueue.Decide(namespaceName, demand, usage, limits, NamespaceQueue.OlderWaiting(execution, inNamespace));
+    }
+
+    /// <summary>The limits of a namespace: its Namespace's annotations (from the cache) over the options.</summary>
+    private NamespaceLimits LimitsOf(string namespaceName)
+    {
+        var limits = NamespaceLimits.Resolve(Executions, namespaces.Find(new ObjectKey(null, namespaceName)), out var problems);
+        foreach (var problem in problems)
+        {
+            logger.LogWarning("Namespace {Namespace}: {Problem}; the configured default applies", namespaceName, problem);
+        }
+
+        return limits;
+    }
+
+    /// <summary>The cpu and memory limits of the sandbox Pod <paramref name="execution"/> would get (rendered, without code).</summary>
+    private PodResources DemandOf(CodeExecution execution, CodeRuntime runtime, AdmissionResult checkedFirst)
+    {
+        var request = new SandboxRequest(execution, runtime, checkedFirst.Limits!, new ResolvedCode("", ResolvedCode.KindOf(execution)), checkedFirst.Egress);
+        return PodResources.LimitsOf(SandboxRenderer.Pod(request, Sandbox));
+    }
+
+    /// <summary>
+    /// What the active sandboxes of a namespace use, from the caches: each sandbox Pod that has not ended (one being
+    /// deleted too, as ResourceQuota counts it until it is gone), by its limits; and each started execution (its Pod UID in status, not final) whose Pod the Pod cache
+    /// does not hold yet, by the limits its Pod was rendered with. <paramref name="exceptUid"/>'s own are left out.
+    /// </summary>
+    private NamespaceUsage UsageOf(string namespaceName, string exceptUid, IReadOnlyList<CodeExecution> inNamespace)
+    {
+        var counted = new HashSet<string>(StringComparer.Ordinal) { exceptUid };
+        var cachedPods = new HashSet<string>(StringComparer.Ordinal);
+        var active = 0;
+        var used = PodResources.Zero;
+        foreach (var pod in pods.List(namespaceName))
+        {
+            // A Pod being deleted still counts until it is gone or has ended, as ResourceQuota counts it.
+            cachedPods.Add(pod.Metadata.Uid);
+            if (pod.Status?.Phase is "Succeeded" or "Failed")
+            {
+                continue;
+            }
+
+            var owner = pod.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true)?.Uid ?? pod.Metadata.Uid;
+            if (counted.Add(owner))
+            {
+                active++;
+                used += PodResources.LimitsOf(pod);
+            }
+        }
+
+        foreach (var other in inNamespace)
+        {
+            if (other.Status?.PodUid is not { } podUid || ExecutionPhase.IsFinal(other.Status.Phase) || cachedPods.Contains(podUid)
+                || !counted.Add(other.Metadata.Uid))
+            {
+                continue;
+            }
+
+            active++;
+            var runtime = FindRuntime(other, out _);
+            var checkedFirst = runtime is null ? null : Admission.AdmitBeforeResolving(other, runtime, Sandbox);
+            if (checkedFirst is { IsAdmitted: true })
+            {
+                used += DemandOf(other, runtime!, checkedFirst);
+            }
+        }
+
+        return new NamespaceUsage(active, used);
+    }
+
+    /// <summary>
+    /// Writes phase Queued with the decision's message (unless status is Queued already; the oldest waiting execution
+    /// also rewrites a changed message) and checks again after the safety-net interval.
+    /// </summary>
+    private async Task<ReconcileResult> QueueAsync(CodeExecution execution, QueueDecision decision, CancellationToken cancellationToken)
+    {
+        var namespaceName = execution.Metadata.NamespaceProperty;
+        var message = decision.Message!;
+        var wasQueued = execution.Status?.Phase == ExecutionPhase.Queued;
+        if (!wasQueued || (decision.IsHead && execution.Status?.Message != message))
+        {
+            var status = FinalStatusBuilder.InProgress(execution, ExecutionPhase.Queued, ExecutionReason.QuotaExceeded, message, null, null, time);
+            var updated = await WriteStatusAsync(execution, status, cancellationToken);
+            if (!wasQueued)
+            {
+                await events.RecordAsync(updated, ExecutionEventReasons.Queued, message, false, cancellationToken);
+            }
         }
 
         metrics.SetQueued(namespaceName, executions.List(namespaceName).Count(e => e.Status?.Phase == ExecutionPhase.Queued));
-        if (execution.Status?.Phase != ExecutionPhase.Queued)
-        {
-            var message = string.Create(CultureInfo.InvariantCulture,
-                $"waiting for a free sandbox: namespace {namespaceName} has {active} active of at most {max}");
-            var status = FinalStatusBuilder.InProgress(execution, ExecutionPhase.Queued, ExecutionReason.QuotaExceeded, message, null, null, time);
-            var updated = await WriteStatusAsync(execution, status, cancellationToken);
-            await events.RecordAsync(updated, ExecutionEventReasons.Queued, message, false, cancellationToken);
-        }
-
         return ReconcileResult.After(Executions.QueuedRecheckInterval);
     }
 
@@ -344,8 +514,13 @@ internal sealed class CodeExecutionReconciler(
 
     /// <summary>
     /// Null while the NetworkPolicy and the code object created for this execution (their UIDs in status) are in place
-    /// and the policy's spec unchanged (generation 1); otherwise what happened to them. Reads the caches, and the API
-    /// server only when a cache does not have the object (it may lag behind our own create).
+    /// and the policy's spec unchanged (generation 1); otherwise what happened to them. The policy is read from the
+    /// cache, and from the API server only when the cache does not have it (it may lag behind our own create). The code
+    /// object (never cached: no list or watch of ConfigMaps or Secrets) is read by name at every reconcile until the
+    /// operator has recorded the code's start (phase Running), the last of them being the one that observes the start:
+    /// the kubelet mounted the object when it created the container, before the start, and never refreshes an immutable
+    /// ConfigMap or Secret in a running Pod (its watch-based manager stops watching immutable objects), so an object of
+    /// ours seen after the start is what the code runs, and a replacement after that changes nothing in the Pod.
     /// </summary>
     private async Task<string?> IsolationProblemAsync(CodeExecution execution, CancellationToken cancellationToken)
     {
@@ -367,14 +542,14 @@ internal sealed class CodeExecutionReconciler(
             }
         }
 
-        if (status.CodeObjectUid is { } codeUid)
+        if (status.CodeObjectUid is { } codeUid && status.Phase != ExecutionPhase.Running)
         {
             var key = new ObjectKey(namespaceName, SandboxNames.Code(execution));
             var isSecret = ResolvedCode.KindOf(execution) == CodeSourceKind.Secret;
             IKubernetesObject<V1ObjectMeta>? code = isSecret
-                ? WithUid(secrets.Find(key), codeUid) ?? WithUid(await ReadOrNullAsync(() =>
+                ? WithUid(await ReadOrNullAsync(() =>
                     client.CoreV1.ReadNamespacedSecretAsync(key.Name, namespaceName, cancellationToken: cancellationToken)), codeUid)
-                : WithUid(configMaps.Find(key), codeUid) ?? WithUid(await ReadOrNullAsync(() =>
+                : WithUid(await ReadOrNullAsync(() =>
                     client.CoreV1.ReadNamespacedConfigMapAsync(key.Name, namespaceName, cancellationToken: cancellationToken)), codeUid);
             if (code is null)
             {
@@ -400,28 +575,27 @@ internal sealed class CodeExecutionReconciler(
     }
 
     /// <summary>
-    /// Deletes the children this operator created for the execution: the objects of the UIDs in status, found in the
-    /// caches of Pods, code objects and NetworkPolicies, each deleted with a UID precondition. Nothing else is deleted,
-    /// whatever its name or ownerReferences (anything else that names this execution as its controller goes with it
-    /// through the garbage collector). The Pod goes first, and its NetworkPolicy must outlive it: while the Pod is still
-    /// in the cache (terminating for its grace period, or its deletion not yet observed) the policy is kept and the
-    /// clean-up is retried shortly, and the CodeExecution is not expired either (its deletion would let the garbage
-    /// collector take the policy). Once they are gone, a resync or a restart finds nothing to delete and makes no API call.
+    /// Deletes the children this operator created for the execution: the objects of the UIDs in status, each deleted with
+    /// a UID precondition. Nothing else is deleted, whatever its name or ownerReferences (anything else that names this
+    /// execution as its controller goes with it through the garbage collector). The Pod and the NetworkPolicy are found in
+    /// their caches. The code ConfigMap or Secret is not cached (no list or watch of them): it is deleted by name and UID
+    /// while the Pod or the policy is still there, and the policy goes only in a pass after that delete succeeded. The Pod
+    /// goes first, and its NetworkPolicy must outlive it: while the Pod is still in the cache (terminating for its grace
+    /// period, or its deletion not yet observed) the policy is kept and the clean-up is retried shortly, and the
+    /// CodeExecution is not expired either (its deletion would let the garbage collector take the policy). Once they are
+    /// gone, a resync or a restart finds nothing to delete and makes no API call.
     /// </summary>
     private async Task<ReconcileResult> CleanUpAndExpireAsync(CodeExecution execution, CancellationToken cancellationToken)
     {
         var status = execution.Status;
         var namespaceName = execution.Metadata.NamespaceProperty;
-        var isSecret = ResolvedCode.KindOf(execution) == CodeSourceKind.Secret;
+        var pod = status?.PodUid is { } podUid ? WithUid(pods.Find(new ObjectKey(namespaceName, status.PodName ?? SandboxNames.Pod(execution))), podUid) : null;
+        var policy = status?.NetworkPolicyUid is { } policyUid ? WithUid(policies.Find(new ObjectKey(namespaceName, SandboxNames.NetworkPolicy(execution))), policyUid) : null;
         IKubernetesObject<V1ObjectMeta>?[] children =
         [
-            status?.PodUid is { } podUid ? WithUid(pods.Find(new ObjectKey(namespaceName, status.PodName ?? SandboxNames.Pod(execution))), podUid) : null,
-            status?.CodeObjectUid is { } codeUid
-                ? isSecret
-                    ? WithUid(secrets.Find(new ObjectKey(namespaceName, SandboxNames.Code(execution))), codeUid)
-                    : WithUid(configMaps.Find(new ObjectKey(namespaceName, SandboxNames.Code(execution))), codeUid)
-                : null,
-            status?.NetworkPolicyUid is { } policyUid ? WithUid(policies.Find(new ObjectKey(namespaceName, SandboxNames.NetworkPolicy(execution))), policyUid) : null,
+            pod,
+            status?.CodeObjectUid is { } codeUid && (pod is not null || policy is not null) ? CodeObjectOf(execution, codeUid) : null,
+            policy,
         ];
         var podRemains = children[0] is not null;
         foreach (var child in children)
@@ -453,7 +627,10 @@ internal sealed class CodeExecutionReconciler(
             return ReconcileResult.Done;
         }
 
-        var ttl = TimeSpan.FromSeconds(execution.Spec.TtlSecondsAfterFinished ?? Sandbox.DefaultTtlSecondsAfterFinished);
+        // Never longer than the cluster maximum: an execution Rejected for its TTL (or admitted before the maximum was
+        // lowered) is not kept for what it asked.
+        var ttl = TimeSpan.FromSeconds(Math.Min(execution.Spec.TtlSecondsAfterFinished ?? Sandbox.DefaultTtlSecondsAfterFinished,
+            Sandbox.MaxTtlSecondsAfterFinished));
         var now = time.GetUtcNow();
         var completed = execution.Status?.CompletionTime is { } completion
             ? new DateTimeOffset(DateTime.SpecifyKind(completion, DateTimeKind.Utc))
@@ -480,7 +657,7 @@ internal sealed class CodeExecutionReconciler(
     /// collected; any other failure (a 5xx, a 429, the network) fails the reconcile so it is retried with the Pod still
     /// there, until the result is overdue: a transient error never costs the output.
     /// </summary>
-    private async Task<(CollectedOutput? Output, string? Error)> CollectOutputAsync(V1Pod pod, SandboxRun run, PodObservation outcome,
+    private async Task<((CapturedStream Stdout, CapturedStream Stderr)? Record, string? Error)> CollectOutputAsync(V1Pod pod, SandboxRun run, PodObservation outcome,
         CancellationToken cancellationToken)
     {
         try
@@ -489,8 +666,8 @@ internal sealed class CodeExecutionReconciler(
             await using var stream = await client.CoreV1.ReadNamespacedPodLogAsync(pod.Metadata.Name, pod.Metadata.NamespaceProperty,
                 container: SandboxRenderer.CollectorContainerName, limitBytes: limit, cancellationToken: cancellationToken);
             var log = await ReadAtMostAsync(stream, limit, cancellationToken);
-            var output = OutputDecoder.Decode(log, run.OutputBytes, out var error);
-            return (output, error);
+            var record = OutputRecord.Parse(log, out var error);
+            return (record, error);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound || CollectorOverdue(pod, outcome, time.GetUtcNow()))
         {
@@ -683,6 +860,15 @@ internal sealed class CodeExecutionReconciler(
         }
     }
 
+    /// <summary>The code ConfigMap or Secret of <paramref name="execution"/> as far as deleting it by name and UID needs.</summary>
+    private static IKubernetesObject<V1ObjectMeta> CodeObjectOf(CodeExecution execution, string uid)
+    {
+        var metadata = new V1ObjectMeta { Name = SandboxNames.Code(execution), NamespaceProperty = execution.Metadata.NamespaceProperty, Uid = uid };
+        return ResolvedCode.KindOf(execution) == CodeSourceKind.Secret
+            ? new V1Secret { Metadata = metadata }
+            : new V1ConfigMap { Metadata = metadata };
+    }
+
     private static string KindOf(IKubernetesObject<V1ObjectMeta> child) => child switch
     {
         V1NetworkPolicy => "NetworkPolicy",
@@ -732,21 +918,24 @@ internal sealed class CodeExecutionReconciler(
     private async Task<CodeExecution> WriteStatusAsync(CodeExecution execution, CodeExecutionStatus status, CancellationToken cancellationToken)
     {
         var metadata = execution.Metadata;
-        var body = new CodeExecution
-        {
-            Metadata = new V1ObjectMeta
-            {
-                Name = metadata.Name,
-                NamespaceProperty = metadata.NamespaceProperty,
-                ResourceVersion = metadata.ResourceVersion,
-                Uid = metadata.Uid,
-            },
-            Spec = execution.Spec,
-            Status = status,
-        };
         return await client.CustomObjects.ReplaceNamespacedCustomObjectStatusAsync<CodeExecution>(
-            body, ApiConstants.Group, ApiConstants.Version, metadata.NamespaceProperty, ApiConstants.CodeExecutionPlural, metadata.Name,
+            StatusSize.WriteBody(execution, status), ApiConstants.Group, ApiConstants.Version, metadata.NamespaceProperty, ApiConstants.CodeExecutionPlural, metadata.Name,
             cancellationToken: cancellationToken);
+    }
+
+    /// <summary>The API server's answer for a log line and a status message: code, reason and its Status message.</summary>
+    private static string ServerAnswer(HttpOperationException e)
+    {
+        var message = e.Response.Content;
+        try
+        {
+            message = KubernetesJson.Deserialize<V1Status>(e.Response.Content ?? "")?.Message ?? message;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{(int)e.Response.StatusCode} {e.Response.ReasonPhrase}: {message}");
     }
 
     private static async Task DeleteIgnoringMissingAsync(Func<Task> delete)

@@ -154,6 +154,97 @@ internal static class FinalStatusBuilder
     }
 
     /// <summary>
+    /// The final status of an execution whose Pod <paramref name="outcome"/> is finished, from the collector's parsed
+    /// record (<paramref name="record"/>; null when not collected, <paramref name="outputError"/> then says why), sized to
+    /// be written: each stream keeps at most <see cref="SandboxRun.OutputBytes"/> bytes, and fewer when the whole object
+    /// would pass <see cref="StatusSize.MaxStoredObjectBytes"/> stored or <see cref="StatusSize.MaxSentBodyBytes"/> sent
+    /// (the room is shared between the streams, each getting at least half of it when it needs that much). Byte counts
+    /// stay exact and a stream cut to fit is marked truncated.
+    /// </summary>
+    public static CodeExecutionStatus FinalWithinSize(
+        CodeExecution execution,
+        PodObservation outcome,
+        (CapturedStream Stdout, CapturedStream Stderr)? record,
+        string? outputError,
+        SandboxRun run,
+        TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        ArgumentNullException.ThrowIfNull(run);
+        if (record is not { } streams)
+        {
+            return Final(execution, outcome, null, outputError, run, time);
+        }
+
+        var output = new CollectedOutput(
+            OutputDecoder.ToStatus(streams.Stdout, run.OutputBytes, "stdout"),
+            OutputDecoder.ToStatus(streams.Stderr, run.OutputBytes, "stderr"));
+        var status = Final(execution, outcome, output, null, run, time);
+        if (StatusSize.Fits(execution, status))
+        {
+            return status;
+        }
+
+        // Everything but the two texts, with the longest descriptions the cut can give, and what is left for the texts.
+        var bare = Final(execution, outcome, new CollectedOutput(
+            output.Stdout with { Text = "", Truncated = true, CutToFit = true },
+            output.Stderr with { Text = "", Truncated = true, CutToFit = true }), null, run, time);
+        var stored = StatusSize.MaxStoredObjectBytes - StatusSize.SlackBytes - StatusSize.StoredBytes(execution, bare);
+        var sent = StatusSize.MaxSentBodyBytes - StatusSize.SlackBytes - StatusSize.SentBytes(execution, bare);
+        var half = new OutputRoom(Math.Max(0, stored / 2), Math.Max(0, sent / 2));
+        var stdout = OutputDecoder.ToStatus(streams.Stdout, run.OutputBytes, "stdout", half);
+        var stderr = OutputDecoder.ToStatus(streams.Stderr, run.OutputBytes, "stderr", new OutputRoom(
+            Math.Max(0, stored - StoredTextBytes(stdout)), Math.Max(0, sent - SentTextBytes(stdout))));
+        stdout = OutputDecoder.ToStatus(streams.Stdout, run.OutputBytes, "stdout", new OutputRoom(
+            Math.Max(0, stored - StoredTextBytes(stderr)), Math.Max(0, sent - SentTextBytes(stderr))));
+        return Final(execution, outcome, new CollectedOutput(stdout, stderr), null, run, time);
+    }
+
+    private static long StoredTextBytes(StreamOutput stream) => 2 + JsonSize.GoEscapedLength(stream.Text);
+
+    private static long SentTextBytes(StreamOutput stream) => 2 + JsonSize.SentEscapedLength(stream.Text);
+
+    /// <summary>
+    /// The final status written when the API server refused <paramref name="refused"/> for its size (see
+    /// <see cref="StatusSize.IsRefusedForSize"/>): the same phase, reason, exit code, times and byte counts, without
+    /// stdout and stderr, and a message that says the output could not be stored and why (<paramref name="why"/>, the
+    /// server's answer), so the execution still finishes and is cleaned up.
+    /// </summary>
+    public static CodeExecutionStatus WithoutOutput(CodeExecutionStatus refused, string why, long? generation, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(refused);
+        ArgumentNullException.ThrowIfNull(time);
+        const int maxWhy = 1024;
+        var message = (refused.Message ?? "") + "; the output could not be stored in status: the API server refused it ("
+            + (why.Length > maxWhy ? why[..maxWhy] + "..." : why) + ")";
+        var conditions = CopyConditions(refused);
+        SetCondition(conditions, ConditionTypes.Finished, true, refused.Reason ?? ExecutionReason.Error, message, generation, time.GetUtcNow().UtcDateTime);
+        return new CodeExecutionStatus
+        {
+            Phase = refused.Phase,
+            Conditions = conditions,
+            ExitCode = refused.ExitCode,
+            Reason = refused.Reason,
+            Message = message,
+            StdoutBytes = refused.StdoutBytes,
+            StderrBytes = refused.StderrBytes,
+            StartTime = refused.StartTime,
+            CompletionTime = refused.CompletionTime,
+            DurationMs = refused.DurationMs,
+            Duration = refused.Duration,
+            Runtime = refused.Runtime,
+            PodName = refused.PodName,
+            PodUid = refused.PodUid,
+            NetworkPolicyUid = refused.NetworkPolicyUid,
+            CodeObjectUid = refused.CodeObjectUid,
+            OutputBytes = refused.OutputBytes,
+            Image = refused.Image,
+            CodeSha256 = refused.CodeSha256,
+            ObservedGeneration = refused.ObservedGeneration,
+        };
+    }
+
+    /// <summary>
     /// The final status of an execution that ended before its Pod existed: a child create refused by the API server, or
     /// a child name taken by an object that is not this execution's. Phase Failed; PodCreated False with the reason.
     /// </summary>
@@ -373,9 +464,16 @@ internal static class FinalStatusBuilder
         var text = stream.Truncated
             ? string.Create(CultureInfo.InvariantCulture, $"; {name} truncated: {stream.TotalBytes} bytes written, head and tail kept")
             : "";
+        if (stream.CutToFit)
+        {
+            text += $"; {name} cut further to keep the CodeExecution under its size limit";
+        }
+
         if (stream.Encoding == OutputEncodings.Base64)
         {
-            text += $"; {name} is not valid UTF-8 and is base64-encoded";
+            text += stream.Base64ForEscaping
+                ? $"; {name} is base64-encoded because JSON escaping would have made it larger than base64"
+                : $"; {name} is not valid UTF-8 and is base64-encoded";
         }
 
         return stream.Problem is null ? text : text + "; " + stream.Problem;

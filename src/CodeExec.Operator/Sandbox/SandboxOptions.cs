@@ -68,6 +68,19 @@ internal sealed class SandboxOptions
     /// <summary>Default of <c>spec.ttlSecondsAfterFinished</c>: one hour.</summary>
     public int DefaultTtlSecondsAfterFinished { get; set; } = 3600;
 
+    /// <summary>
+    /// Cluster maximum of <c>spec.ttlSecondsAfterFinished</c>: one day by default, at most the CRD's 30 days. A larger
+    /// value is Rejected at admission, and no finished or Rejected execution is kept longer than this.
+    /// </summary>
+    public int MaxTtlSecondsAfterFinished { get; set; } = 24 * 3600;
+
+    /// <summary>
+    /// Most CodeExecutions one namespace may hold, finished and unfinished (Rejected ones too, until their TTL): one
+    /// created when the namespace already holds this many older ones is Rejected at admission. 0 means no limit. The
+    /// API server's own cap is a ResourceQuota on <c>count/codeexecutions.codeexec.dev</c>.
+    /// </summary>
+    public int MaxExecutionsPerNamespace { get; set; } = 500;
+
     /// <summary>How long a sandbox Pod may stay Pending (unscheduled, pulling, starting) before the execution fails with StartTimeout.</summary>
     public TimeSpan StartDeadline { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -76,6 +89,44 @@ internal sealed class SandboxOptions
 
     /// <summary>Optional egress proxy sidecar for executions in network mode Egress. Null: pinned addresses only.</summary>
     public EgressProxyOptions? EgressProxy { get; set; }
+
+    /// <summary>
+    /// The cluster's DNS domain (kubelet <c>clusterDomain</c>, default <c>cluster.local</c>). Egress hosts in it, under
+    /// <c>.svc</c>, or of a single label are refused at admission: they name Services, not public hosts.
+    /// </summary>
+    public string ClusterDomain { get; set; } = "cluster.local";
+
+    /// <summary>
+    /// The cluster's own address ranges, such as the Pod and Service CIDRs (<c>10.244.0.0/16</c>, <c>10.96.0.0/12</c>):
+    /// an egress host resolving into one is refused at admission unless the runtime's <c>egress.allowedCIDRs</c> allow
+    /// it. Private ranges are refused anyway; list them when the cluster uses public or otherwise routable ranges, and
+    /// for clearer messages. Null or empty: none.
+    /// </summary>
+    public IList<string>? ClusterCIDRs { get; set; }
+
+    /// <summary>
+    /// True sets the AppArmor profile <c>RuntimeDefault</c> on every sandbox Pod (<c>securityContext.appArmorProfile</c>,
+    /// Kubernetes 1.30+). Off by default: the kubelet refuses to start a Pod with an AppArmor profile on a node without
+    /// AppArmor, and gVisor's runsc ignores the OCI AppArmor profile (google/gvisor issue 511), so it matters for
+    /// RuntimeClasses other than gVisor.
+    /// </summary>
+    public bool AppArmorRuntimeDefault { get; set; }
+
+    /// <summary>
+    /// True runs sandbox Pods in a user namespace (<c>hostUsers: false</c>): UID 0 inside maps to an unprivileged UID
+    /// on the node. Off by default: it needs the <c>UserNamespacesSupport</c> feature (beta, on by default since
+    /// Kubernetes 1.33), Linux 6.3+ with idmap mounts on tmpfs, and a runtime handler that supports it.
+    /// </summary>
+    public bool UserNamespaces { get; set; }
+
+    /// <summary>
+    /// A seccomp profile installed on every node, relative to the kubelet's seccomp directory
+    /// (<c>/var/lib/kubelet/seccomp</c>), such as <c>profiles/codeexec.json</c>: sandbox Pods and their containers then
+    /// use seccomp type <c>Localhost</c> with this <c>localhostProfile</c> instead of <c>RuntimeDefault</c>. Null or empty: RuntimeDefault.
+    /// A node without the file fails the Pod's containers with <c>CreateContainerError</c>. Under gVisor, OCI seccomp
+    /// filters are loaded inside the sandbox only when runsc runs with <c>--oci-seccomp</c>.
+    /// </summary>
+    public string? SeccompLocalhostProfile { get; set; }
 
     /// <summary>What is wrong with these options (empty when they are usable); the host checks this at start.</summary>
     public IReadOnlyList<string> Validate()
@@ -104,9 +155,19 @@ internal sealed class SandboxOptions
             errors.Add("Sandbox:DefaultOutputBytes must be between 1024 and Sandbox:MaxOutputBytes");
         }
 
-        if (DefaultTtlSecondsAfterFinished < 0 || DefaultTtlSecondsAfterFinished > ApiConstants.MaxTtlSecondsAfterFinished)
+        if (MaxTtlSecondsAfterFinished < 0 || MaxTtlSecondsAfterFinished > ApiConstants.MaxTtlSecondsAfterFinished)
         {
-            errors.Add($"Sandbox:DefaultTtlSecondsAfterFinished must be between 0 and {ApiConstants.MaxTtlSecondsAfterFinished}");
+            errors.Add($"Sandbox:MaxTtlSecondsAfterFinished must be between 0 and {ApiConstants.MaxTtlSecondsAfterFinished}");
+        }
+
+        if (DefaultTtlSecondsAfterFinished < 0 || DefaultTtlSecondsAfterFinished > Math.Min(MaxTtlSecondsAfterFinished, ApiConstants.MaxTtlSecondsAfterFinished))
+        {
+            errors.Add("Sandbox:DefaultTtlSecondsAfterFinished must be between 0 and Sandbox:MaxTtlSecondsAfterFinished");
+        }
+
+        if (MaxExecutionsPerNamespace < 0)
+        {
+            errors.Add("Sandbox:MaxExecutionsPerNamespace must be 0 (no limit) or more");
         }
 
         if (StartDeadline <= TimeSpan.Zero)
@@ -124,8 +185,25 @@ internal sealed class SandboxOptions
             errors.Add("Sandbox:EgressProxy needs an Image, a Command, a Port from 1 to 65535 and a non-zero Uid other than the collector's");
         }
 
+        foreach (var invalid in Reconciliation.EgressAddresses.ParseCidrs(ClusterCIDRs).Invalid)
+        {
+            errors.Add("Sandbox:ClusterCIDRs: " + invalid);
+        }
+
+        if (SeccompLocalhostProfile is { Length: > 0 } profile && !IsLocalDescendingPath(profile))
+        {
+            errors.Add($"Sandbox:SeccompLocalhostProfile '{profile}' must be a relative path without '..' (validateSeccompProfileField)");
+        }
+
         return errors;
     }
+
+    /// <summary>
+    /// Upstream's <c>validateLocalDescendingPath</c> for a seccomp <c>localhostProfile</c>: not absolute and no '..'
+    /// path element (pkg/apis/core/validation/validation.go). Empty means unset.
+    /// </summary>
+    private static bool IsLocalDescendingPath(string path) =>
+        !path.StartsWith('/') && !path.Split('/', '\\').Contains("..", StringComparer.Ordinal);
 
     private static void CheckQuantity(List<string> errors, string name, string value)
     {

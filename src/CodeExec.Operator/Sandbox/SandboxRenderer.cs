@@ -167,7 +167,7 @@ internal static class SandboxRenderer
         var initContainers = new List<V1Container> { Collector(limits, options) };
         if (proxy is not null)
         {
-            initContainers.Add(EgressProxy(request, proxy));
+            initContainers.Add(EgressProxy(request, proxy, options));
         }
 
         return new V1Pod
@@ -203,8 +203,10 @@ internal static class SandboxRenderer
                     RunAsUser = runtime.RunAsUser,
                     RunAsGroup = runtime.RunAsGroup,
                     FsGroup = runtime.RunAsGroup,
-                    SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+                    SeccompProfile = SeccompProfile(options),
+                    AppArmorProfile = options.AppArmorRuntimeDefault ? new V1AppArmorProfile { Type = "RuntimeDefault" } : null,
                 },
+                HostUsers = options.UserNamespaces ? false : null,
                 Volumes = Volumes(request, options, hasStdin),
                 InitContainers = initContainers,
                 Containers = [CodeContainer(request, hasStdin, proxy, options)],
@@ -305,7 +307,7 @@ internal static class SandboxRenderer
             WorkingDir = CodeDirectory,
             Env = env,
             Resources = Resources(limits.Cpu, limits.Memory),
-            SecurityContext = ContainerSecurity(runAsUser: null),
+            SecurityContext = ContainerSecurity(runAsUser: null, options),
             VolumeMounts = mounts,
         };
     }
@@ -398,7 +400,7 @@ internal static class SandboxRenderer
             new V1EnvVar { Name = "DOTNET_EnableDiagnostics", Value = "0" },
         ],
         Resources = Resources(new ResourceQuantity(options.CollectorCpu), new ResourceQuantity(options.CollectorMemory)),
-        SecurityContext = ContainerSecurity(runAsUser: options.CollectorUid),
+        SecurityContext = ContainerSecurity(runAsUser: options.CollectorUid, options),
         // The kubelet starts the code only once this probe passes, i.e. once the collector's SIGTERM handler is in
         // place: a program that ends at once can then never have the collector stopped while it is still starting.
         StartupProbe = new V1Probe
@@ -417,7 +419,7 @@ internal static class SandboxRenderer
         ],
     };
 
-    private static V1Container EgressProxy(SandboxRequest request, EgressProxyOptions proxy) => new()
+    private static V1Container EgressProxy(SandboxRequest request, EgressProxyOptions proxy, SandboxOptions options) => new()
     {
         Name = EgressProxyContainerName,
         Image = proxy.Image,
@@ -430,7 +432,7 @@ internal static class SandboxRenderer
             new V1EnvVar { Name = "CODEEXEC_PROXY_PORT", Value = proxy.Port.ToString(CultureInfo.InvariantCulture) },
         ],
         Resources = Resources(new ResourceQuantity("100m"), new ResourceQuantity("64Mi")),
-        SecurityContext = ContainerSecurity(runAsUser: proxy.Uid),
+        SecurityContext = ContainerSecurity(runAsUser: proxy.Uid, options),
     };
 
     private static V1ResourceRequirements Resources(ResourceQuantity cpu, ResourceQuantity memory) => new()
@@ -439,7 +441,19 @@ internal static class SandboxRenderer
         Requests = new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal) { ["cpu"] = Copy(cpu), ["memory"] = Copy(memory) },
     };
 
-    private static V1SecurityContext ContainerSecurity(long? runAsUser) => new()
+    /// <summary>
+    /// The seccomp profile of the Pod and of every container: <c>Localhost</c> with option
+    /// <see cref="SandboxOptions.SeccompLocalhostProfile"/> when it is set, otherwise <c>RuntimeDefault</c>.
+    /// </summary>
+    public static V1SeccompProfile SeccompProfile(SandboxOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.SeccompLocalhostProfile is { Length: > 0 } profile
+            ? new V1SeccompProfile { Type = "Localhost", LocalhostProfile = profile }
+            : new V1SeccompProfile { Type = "RuntimeDefault" };
+    }
+
+    private static V1SecurityContext ContainerSecurity(long? runAsUser, SandboxOptions options) => new()
     {
         AllowPrivilegeEscalation = false,
         ReadOnlyRootFilesystem = true,
@@ -448,7 +462,7 @@ internal static class SandboxRenderer
         RunAsUser = runAsUser,
         RunAsGroup = runAsUser,
         Capabilities = new V1Capabilities { Drop = ["ALL"] },
-        SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+        SeccompProfile = SeccompProfile(options),
     };
 
     private static ResourceQuantity Copy(ResourceQuantity quantity) => new(quantity.ToString());

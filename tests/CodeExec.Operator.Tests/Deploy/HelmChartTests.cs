@@ -1,10 +1,12 @@
 using System.Text.RegularExpressions;
 using CodeExec.Api;
+using CodeExec.Operator.Sandbox;
 using CodeExec.Operator.Tests.Harness;
 using CodeExec.Testing.RealApiServer;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
+using Microsoft.Extensions.Configuration;
 using Xunit;
 
 namespace CodeExec.Operator.Tests.Deploy;
@@ -33,7 +35,14 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
             "no Service, NetworkPolicy or PodDisruptionBudget",
             ["--set", "metrics.service.enabled=false", "--set", "networkPolicy.enabled=false", "--set", "podDisruptionBudget.enabled=false"]
         },
+        {
+            "sandbox hardening and cluster ranges",
+            ["--set", "sandbox.appArmorRuntimeDefault=true", "--set", "sandbox.userNamespaces=true",
+                "--set", "sandbox.seccompLocalhostProfile=profiles/codeexec.json", "--set", "sandbox.clusterCIDRs={10.244.0.0/16,10.96.0.0/12}",
+                "--set", "sandbox.clusterDomain=corp.internal", "--set", "runtimeClass.noNetwork.create=true"]
+        },
         { "an existing ServiceAccount", ["--set", "serviceAccount.create=false", "--set", "serviceAccount.name=codeexec-ops"] },
+        { "Falco rules on, user roles off", ["--set", "falco.rules.enabled=true", "--set", "userRoles.create=false"] },
         { "JSON logs and OTLP export", ["--set", "logFormat=json", "--set", "otlp.endpoint=http://otel-collector.monitoring:4317"] },
         {
             "names, image and collector overridden",
@@ -173,7 +182,7 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
     {
         var rendered = Render();
         var deployment = Assert.Single(rendered.All<V1Deployment>());
-        var clusterRole = Assert.Single(rendered.All<V1ClusterRole>());
+        var clusterRole = rendered.Single<V1ClusterRole>("codeexec-operator");
         var leaderRole = Assert.Single(rendered.All<V1Role>());
         var kustomized = Kustomize.Build("config/manager").Single<V1Deployment>("codeexec-operator");
 
@@ -182,6 +191,9 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
         Assert.Empty(OperatorPermissions.Differences(leaderRole.Rules, OperatorPermissions.LeaderElection));
         Assert.Equal(EnvNames(kustomized), EnvNames(deployment));
         Assert.Equal("runsc", rendered.Single<V1RuntimeClass>("gvisor").Handler);
+        var kustomizedClass = Kustomize.Build("config/runtime").Single<V1RuntimeClass>("gvisor");
+        Assert.Equal(kustomizedClass.Overhead.PodFixed.ToDictionary(p => p.Key, p => p.Value.ToString()),
+            rendered.Single<V1RuntimeClass>("gvisor").Overhead.PodFixed.ToDictionary(p => p.Key, p => p.Value.ToString()));
         Assert.Equal("Never", rendered.Single<V1PriorityClass>("codeexec-sandbox").PreemptionPolicy);
         Assert.Single(rendered.All<V1Service>());
         Assert.Equal(["Ingress"], Assert.Single(rendered.All<V1NetworkPolicy>()).Spec.PolicyTypes);
@@ -223,6 +235,48 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
     }
 
     [Fact]
+    public void Rendered_sandbox_settings_bind_to_the_operator_options_off_by_default_and_on_when_set()
+    {
+        static SandboxOptions Bound(ManifestSet rendered)
+        {
+            var env = OperatorDeploymentChecks.Manager(Assert.Single(rendered.All<V1Deployment>())).Env ?? [];
+            var configuration = new ConfigurationBuilder()
+                .AddInMemoryCollection(env.Where(e => e.Name.StartsWith("Sandbox__", StringComparison.Ordinal))
+                    .Select(e => KeyValuePair.Create(e.Name.Replace("__", ":", StringComparison.Ordinal), (string?)e.Value)))
+                .Build();
+            var options = new SandboxOptions();
+            configuration.GetSection(SandboxOptions.SectionName).Bind(options, b => b.ErrorOnUnknownConfiguration = true);
+            Assert.Empty(options.Validate());
+            return options;
+        }
+
+        var defaults = Bound(Render());
+        var hardened = Bound(Render(ValueCombinations.Single(c => (string)c.Data.Item1 == "sandbox hardening and cluster ranges").Data.Item2));
+
+        Assert.False(defaults.AppArmorRuntimeDefault);
+        Assert.False(defaults.UserNamespaces);
+        Assert.Null(defaults.SeccompLocalhostProfile);
+        Assert.Null(defaults.ClusterCIDRs);
+        Assert.Equal("cluster.local", defaults.ClusterDomain);
+        Assert.True(hardened.AppArmorRuntimeDefault);
+        Assert.True(hardened.UserNamespaces);
+        Assert.Equal("profiles/codeexec.json", hardened.SeccompLocalhostProfile);
+        Assert.Equal(["10.244.0.0/16", "10.96.0.0/12"], hardened.ClusterCIDRs);
+        Assert.Equal("corp.internal", hardened.ClusterDomain);
+    }
+
+    [Fact]
+    public void The_network_less_runtime_class_is_rendered_only_when_asked_for()
+    {
+        Assert.DoesNotContain(Render().All<V1RuntimeClass>(), r => r.Metadata.Name == "gvisor-nonet");
+
+        var rendered = Render("--set", "runtimeClass.noNetwork.create=true");
+
+        Assert.Equal("runsc-nonet", rendered.Single<V1RuntimeClass>("gvisor-nonet").Handler);
+        Assert.Equal("runsc", rendered.Single<V1RuntimeClass>("gvisor").Handler);
+    }
+
+    [Fact]
     public void Rendering_refuses_several_replicas_without_leader_election()
     {
         var result = ExternalTool.Run(Helm(), "template", "codeexec-operator", ChartDirectory,
@@ -231,6 +285,54 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
         Assert.False(result.Succeeded, "helm template accepted 3 replicas without leader election");
         Assert.Contains("needs leaderElection.enabled", result.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void User_roles_aggregate_into_edit_admin_and_view_and_grant_only_codeexec_resources()
+    {
+        var rendered = Render();
+        var edit = rendered.Single<V1ClusterRole>("codeexec-operator-edit");
+        var view = rendered.Single<V1ClusterRole>("codeexec-operator-view");
+
+        Assert.Equal("true", edit.Metadata.Labels["rbac.authorization.k8s.io/aggregate-to-edit"]);
+        Assert.Equal("true", edit.Metadata.Labels["rbac.authorization.k8s.io/aggregate-to-admin"]);
+        Assert.Equal("true", view.Metadata.Labels["rbac.authorization.k8s.io/aggregate-to-view"]);
+        Assert.All(edit.Rules.Concat(view.Rules), rule => Assert.Equal(["codeexec.dev"], rule.ApiGroups));
+        Assert.All(view.Rules, rule => Assert.Equal(["get", "list", "watch"], rule.Verbs));
+        // Nobody is given the status subresource (the operator's word) or runtimes to write (the administrator's).
+        Assert.DoesNotContain(edit.Rules.Concat(view.Rules), rule => rule.Resources.Any(r => r.Contains('/', StringComparison.Ordinal)));
+        Assert.DoesNotContain(edit.Rules, rule => rule.Resources.Contains("coderuntimes") && rule.Verbs.Except(["get", "list", "watch"]).Any());
+        Assert.Equal(["codeexec-operator"], Render("--set", "userRoles.create=false").All<V1ClusterRole>().Select(r => r.Metadata.Name));
+        Assert.Equal(
+            Kustomize.BuildDefault().All<V1ClusterRole>().Select(r => (r.Metadata.Name, YamlOf(r.Rules))).Order(),
+            rendered.All<V1ClusterRole>().Select(r => (r.Metadata.Name, YamlOf(r.Rules))).Order());
+    }
+
+    [Fact]
+    public void Falco_rules_ship_only_when_enabled_and_name_the_sandbox_label()
+    {
+        Assert.Empty(Render().All<V1ConfigMap>());
+        var configMap = Render("--set", "falco.rules.enabled=true").Single<V1ConfigMap>("codeexec-operator-falco-rules");
+
+        var rules = new YamlDotNet.Serialization.DeserializerBuilder().Build().Deserialize<List<Dictionary<string, object>>>(configMap.Data["codeexec-rules.yaml"]);
+        Assert.Equal(["Shell spawned in a codeexec sandbox", "Sensitive file read in a codeexec sandbox"],
+            rules.Where(r => r.ContainsKey("rule")).Select(r => (string)r["rule"]));
+        Assert.All(rules.Where(r => r.ContainsKey("rule")), r => Assert.Contains("codeexec_sandbox", (string)r["condition"], StringComparison.Ordinal));
+        Assert.Contains("k8s.pod.label.codeexec.dev/role = \"sandbox\"", configMap.Data["codeexec-rules.yaml"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Operator_replicas_spread_over_zones_unless_told_otherwise()
+    {
+        var spread = Assert.Single(Assert.Single(Render().All<V1Deployment>()).Spec.Template.Spec.TopologySpreadConstraints);
+        var custom = Assert.Single(Render("--set", "topologySpreadConstraints[0].maxSkew=2", "--set", "topologySpreadConstraints[0].topologyKey=kubernetes.io/hostname",
+            "--set", "topologySpreadConstraints[0].whenUnsatisfiable=DoNotSchedule").All<V1Deployment>()).Spec.Template.Spec.TopologySpreadConstraints;
+
+        Assert.Equal(("topology.kubernetes.io/zone", "ScheduleAnyway", 1), (spread.TopologyKey, spread.WhenUnsatisfiable, spread.MaxSkew));
+        Assert.Equal("codeexec-operator", spread.LabelSelector.MatchLabels["app.kubernetes.io/name"]);
+        Assert.Equal(("kubernetes.io/hostname", 2), (Assert.Single(custom).TopologyKey, custom[0].MaxSkew));
+    }
+
+    private static string YamlOf(object value) => k8s.KubernetesYaml.Serialize(value);
 
     private static string Helm() => ExternalTool.Require("helm", "the chart cannot be linted or rendered here");
 

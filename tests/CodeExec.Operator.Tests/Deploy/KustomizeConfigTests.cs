@@ -145,6 +145,8 @@ public sealed class KustomizeConfigTests
         var priorityClass = manifests.Single<V1PriorityClass>("codeexec-sandbox");
 
         Assert.Equal("runsc", runtimeClass.Handler);
+        // Finding 15: gVisor's own memory and CPU are charged to each sandbox Pod (spec.overhead), hence to the quota.
+        Assert.Equal(("128Mi", "100m"), (runtimeClass.Overhead.PodFixed["memory"].ToString(), runtimeClass.Overhead.PodFixed["cpu"].ToString()));
         Assert.Equal("Never", priorityClass.PreemptionPolicy);
         Assert.NotEqual(true, priorityClass.GlobalDefault);
         Assert.Equal(runtimeClass.Metadata.Name, OperatorDeploymentChecks.Env(manager, "Sandbox__DefaultRuntimeClassName"));
@@ -166,11 +168,15 @@ public sealed class KustomizeConfigTests
     }
 
     [Fact]
-    public void Tenant_quota_example_counts_only_sandbox_pods()
+    public void Tenant_quota_example_counts_sandbox_pods_and_code_executions()
     {
         var manifests = Kustomize.Build("config/runtime/tenant-quota");
 
-        var quota = Assert.Single(manifests.All<V1ResourceQuota>());
+        var quota = manifests.Single<V1ResourceQuota>("codeexec-sandboxes");
+        var executions = manifests.Single<V1ResourceQuota>("codeexec-executions");
+        Assert.Equal(["count/codeexecutions.codeexec.dev"], executions.Spec.Hard.Keys);
+        Assert.Null(executions.Spec.ScopeSelector);
+        Assert.Null(executions.Spec.Scopes);
 
         var scope = Assert.Single(quota.Spec.ScopeSelector.MatchExpressions);
         Assert.Equal(("PriorityClass", "In"), (scope.ScopeName, scope.OperatorProperty));

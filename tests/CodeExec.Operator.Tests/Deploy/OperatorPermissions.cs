@@ -4,26 +4,29 @@ namespace CodeExec.Operator.Tests.Deploy;
 
 /// <summary>
 /// The API permissions the operator uses, per (API group, resource): the single source both the kustomize and the Helm
-/// ClusterRole are checked against. A rule beyond this list, or a wildcard, is a violation; so is a missing one.
+/// ClusterRole are checked against. A rule beyond this list, or a wildcard, is a violation; so is a missing one. The
+/// list itself is proven by OperatorApiAccessTests, which records the requests the operator makes and compares.
 /// </summary>
 internal static class OperatorPermissions
 {
     public static readonly IReadOnlyDictionary<(string Group, string Resource), string[]> ClusterWide =
         new Dictionary<(string Group, string Resource), string[]>
         {
-            [("codeexec.dev", "codeexecutions")] = ["get", "list", "watch", "update", "patch", "delete"],
-            [("codeexec.dev", "codeexecutions/status")] = ["get", "update", "patch"],
+            [("codeexec.dev", "codeexecutions")] = ["get", "list", "watch", "delete"],
+            [("codeexec.dev", "codeexecutions/status")] = ["update"],
             // blockOwnerDeletion on children needs it under the OwnerReferencesPermissionEnforcement admission plugin.
             [("codeexec.dev", "codeexecutions/finalizers")] = ["update"],
-            [("codeexec.dev", "coderuntimes")] = ["get", "list", "watch"],
+            [("codeexec.dev", "coderuntimes")] = ["list", "watch"],
             [("", "pods")] = ["get", "list", "watch", "create", "delete"],
             [("", "pods/log")] = ["get"],
-            [("", "configmaps")] = ["get", "list", "watch", "create", "delete"],
-            [("", "secrets")] = ["get", "list", "watch", "create", "delete"],
+            [("", "configmaps")] = ["get", "create", "delete"],
+            [("", "secrets")] = ["get", "create", "delete"],
             [("networking.k8s.io", "networkpolicies")] = ["get", "list", "watch", "create", "delete"],
-            [("", "events")] = ["create", "patch"],
-            [("events.k8s.io", "events")] = ["create", "patch"],
-            [("node.k8s.io", "runtimeclasses")] = ["get"],
+            [("", "events")] = ["create"],
+            // Per-namespace limits of executions: the Namespace's codeexec.dev/ annotations, watched and cached.
+            [("", "namespaces")] = ["list", "watch"],
+            // The ResourceQuota codeexec-sandbox in each namespace with sandboxes: created once, never read, updated or deleted.
+            [("", "resourcequotas")] = ["create"],
         };
 
     public static readonly IReadOnlyDictionary<(string Group, string Resource), string[]> LeaderElection =

@@ -17,6 +17,8 @@ public sealed class OperatorSettingsTests
     {
         ["Operator"] = "CodeExec.Operator.Hosting.OperatorOptions",
         ["Sandbox"] = "CodeExec.Operator.Sandbox.SandboxOptions",
+        // Bound by the CodeExecution controller's registration from Operator:Executions, not through OperatorOptions.
+        ["Operator__Executions"] = "CodeExec.Operator.Reconciliation.ExecutionOptions",
     };
 
     [Fact]
@@ -44,23 +46,21 @@ public sealed class OperatorSettingsTests
     {
         var path = environmentName.Split("__");
         Type? type;
-        var skip = 1;
+        int sectionParts;
         if (path is ["Logging", "Console", ..])
         {
             // .NET's console logger options (Logging:Console:FormatterName picks simple or json).
             type = typeof(ConsoleLoggerOptions);
-            skip = 2;
-        }
-        else if (SectionTypes.TryGetValue(path[0], out var typeName))
-        {
-            type = assembly.GetType(typeName);
+            sectionParts = 2;
         }
         else
         {
-            return false;
+            sectionParts = path.Length > 2 && SectionTypes.ContainsKey(path[0] + "__" + path[1]) ? 2 : 1;
+            if (!SectionTypes.TryGetValue(string.Join("__", path.Take(sectionParts)), out var typeName)) return false;
+            type = assembly.GetType(typeName);
         }
 
-        foreach (var part in path.Skip(skip))
+        foreach (var part in path.Skip(sectionParts))
         {
             var property = type?.GetProperty(part, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
             if (property is null || !property.CanWrite) return false;

@@ -32,11 +32,26 @@ public sealed partial class ReadmeCommandTests(EmptyRealApiServer fixture) : ICl
         ["make test"] = "it is this test run",
         ["make demo"] = "a whole demo (it builds and runs the dev cluster and the samples' code for a minute)",
         ["kubectl apply -k config/runtime"] = "RuntimeClass and PriorityClass are core kinds, which the CRD API server does not serve (KustomizeConfigTests build config/)",
+        ["kubectl annotate ns team-a codeexec.dev/max-active-executions=2 codeexec.dev/max-cpu=4 codeexec.dev/max-memory=8Gi"] =
+            "Namespaces are a core kind, which the CRD API server does not serve (NamespaceQueueTests annotate a Namespace in the emulator)",
         ["make run"] = "the operator needs a cluster serving Pods, Events and Leases",
         ["kubectl apply -k config/default"] = "it installs core kinds, which the CRD API server does not serve (KustomizeConfigTests build it)",
         ["helm install codeexec-operator charts/codeexec-operator -n codeexec-system --create-namespace --set image.repository=registry.example.com/codeexec-operator --set image.tag=0.1.0"]
             = "it needs a cluster serving core kinds (HelmChartTests render the chart with helm template)",
+        ["dotnet pack src/CodeExec.Cli -o artifacts/packages"] = RunByCliTests,
+        ["dotnet tool install --global CodeExec.Cli --add-source artifacts/packages"] =
+            "it changes the user's global tools; CodeExec.Cli.Tests ReadmeUsageTests runs it with --tool-path instead of --global",
+        ["kubectl codeexec runtimes"] = RunByCliTests,
+        ["kubectl codeexec run hello.py"] = RunByCliTests,
+        ["echo 'print(6 * 7)' | kubectl codeexec run - --runtime python --timeout 30s"] = RunByCliTests,
+        ["kubectl codeexec run hello.py --name hello --stdin input.txt --keep -q"] = RunByCliTests,
+        ["kubectl codeexec get"] = RunByCliTests,
+        ["kubectl codeexec logs hello"] = RunByCliTests,
+        ["kubectl codeexec delete hello"] = RunByCliTests,
     };
+
+    private const string RunByCliTests =
+        "CodeExec.Cli.Tests ReadmeUsageTests runs it as written (kubectl codeexec: through kubectl's plugin lookup against the emulator with the real operator)";
 
     /// <summary>The kubectl commands run against the real CRD API server, in README order, with what each must print.</summary>
     private static readonly Dictionary<string, string[]> KubectlExpectations = new(StringComparer.Ordinal)

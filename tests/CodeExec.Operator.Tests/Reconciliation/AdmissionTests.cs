@@ -13,6 +13,44 @@ public sealed class AdmissionTests
     private static readonly SandboxOptions Options = new();
 
     [Fact]
+    public void A_ttl_over_the_cluster_maximum_is_rejected_naming_both()
+    {
+        var execution = TestObjects.Execution();
+        execution.Spec.TtlSecondsAfterFinished = 86401;
+
+        var result = Admission.Admit(execution, TestObjects.Runtime(), Options);
+
+        Assert.Equal(["spec.ttlSecondsAfterFinished 86401 exceeds the cluster maximum 86400 (Sandbox:MaxTtlSecondsAfterFinished)"], result.Errors);
+        execution.Spec.TtlSecondsAfterFinished = 86400;
+        Assert.True(Admission.Admit(execution, TestObjects.Runtime(), Options).IsAdmitted);
+    }
+
+    private static CodeExecution Held(string name, int secondsAfter, bool deleting = false)
+    {
+        var execution = TestObjects.Execution(name);
+        execution.Metadata.Uid = "uid-" + name;
+        execution.Metadata.CreationTimestamp = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddSeconds(secondsAfter);
+        execution.Metadata.DeletionTimestamp = deleting ? DateTime.UtcNow : null;
+        return execution;
+    }
+
+    [Fact]
+    public void The_namespace_count_cap_rejects_executions_created_after_the_maximum()
+    {
+        var options = new SandboxOptions { MaxExecutionsPerNamespace = 2 };
+        CodeExecution[] held = [Held("a", 0), Held("b", 1), Held("c", 2), Held("gone", -5, deleting: true)];
+
+        Assert.Null(Admission.CheckNamespaceCount(held[0], held, options));
+        Assert.Null(Admission.CheckNamespaceCount(held[1], held, options));
+        Assert.Equal("namespace team-a holds 3 CodeExecutions, at most 2 (Sandbox:MaxExecutionsPerNamespace): delete finished ones or wait for their ttlSecondsAfterFinished",
+            Admission.CheckNamespaceCount(held[2], held, options));
+        // Same creation second: the name decides, so the order is total and the same on every reconcile.
+        var twin = Held("b0", 1);
+        Assert.NotNull(Admission.CheckNamespaceCount(twin, [.. held, twin], options));
+        Assert.Null(Admission.CheckNamespaceCount(held[2], held, new SandboxOptions { MaxExecutionsPerNamespace = 0 }));
+    }
+
+    [Fact]
     public void Spec_limits_win_over_runtime_defaults_which_win_over_built_in_defaults()
     {
         var execution = TestObjects.Execution();
@@ -203,7 +241,7 @@ public sealed class AdmissionTests
     public void Egress_to_an_allowed_host_pins_its_sorted_addresses()
     {
         var (execution, runtime) = EgressPair("PyPI.org");
-        Assert.Equal(["PyPI.org"], Admission.HostsToResolve(execution, runtime));
+        Assert.Equal(["PyPI.org"], Admission.HostsToResolve(execution, runtime, Options));
         var resolved = new Dictionary<string, IReadOnlyList<IPAddress>>
         {
             ["PyPI.org"] = [IPAddress.Parse("151.101.64.223"), IPAddress.Parse("151.101.0.223"), IPAddress.Parse("::ffff:151.101.0.223")],
@@ -222,23 +260,26 @@ public sealed class AdmissionTests
     {
         var (execution, runtime) = EgressPair("evil.example");
 
-        Assert.Empty(Admission.HostsToResolve(execution, runtime));
+        Assert.Empty(Admission.HostsToResolve(execution, runtime, Options));
         Assert.Equal("spec.network.allowedHosts evil.example is not in the allow-list of the runtime python",
             Assert.Single(Admission.Admit(execution, runtime, Options, new Dictionary<string, IReadOnlyList<IPAddress>>()).Errors));
     }
 
     [Theory]
-    [InlineData("169.254.169.254")]
-    [InlineData("169.254.0.1")]
-    [InlineData("127.0.0.1")]
-    [InlineData("0.0.0.0")]
-    [InlineData("224.0.0.1")]
-    [InlineData("::1")]
-    [InlineData("fe80::1")]
-    [InlineData("::ffff:169.254.169.254")]
-    public void A_host_resolving_to_a_link_local_or_loopback_address_is_rejected(string address)
+    [InlineData("169.254.169.254", "cloud metadata (AWS, GCE, Azure, OpenStack)")]
+    [InlineData("169.254.0.1", "link-local")]
+    [InlineData("127.0.0.1", "loopback")]
+    [InlineData("0.0.0.0", "\"this network\"")]
+    [InlineData("224.0.0.1", "multicast")]
+    [InlineData("::1", "loopback")]
+    [InlineData("fe80::1", "link-local")]
+    [InlineData("::ffff:169.254.169.254", "cloud metadata")]
+    [InlineData("fd00:ec2::254", "cloud metadata (AWS IMDS IPv6)")]
+    [InlineData("168.63.129.16", "cloud metadata (Azure WireServer)")]
+    public void A_host_resolving_to_a_never_allowed_address_is_rejected_whatever_the_runtime_allows(string address, string expectedClass)
     {
         var (execution, runtime) = EgressPair("metadata.example");
+        runtime.Spec.Egress!.AllowedCIDRs = ["0.0.0.0/0", "::/0", "169.254.0.0/16", "fd00::/8"];
         var resolved = new Dictionary<string, IReadOnlyList<IPAddress>>
         {
             ["metadata.example"] = [IPAddress.Parse("93.184.216.34"), IPAddress.Parse(address)],
@@ -246,8 +287,111 @@ public sealed class AdmissionTests
 
         var error = Assert.Single(Admission.Admit(execution, runtime, Options, resolved).Errors);
 
-        Assert.StartsWith("spec.network.allowedHosts metadata.example resolves to ", error, StringComparison.Ordinal);
-        Assert.Contains("never allowed", error, StringComparison.Ordinal);
+        Assert.StartsWith($"spec.network.allowedHosts metadata.example resolves to {address}, ", error, StringComparison.Ordinal);
+        Assert.Contains(expectedClass, error, StringComparison.Ordinal);
+        Assert.EndsWith("which a sandbox may never reach", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("10.0.0.1", "private (RFC 1918)")]
+    [InlineData("172.16.5.4", "private (RFC 1918)")]
+    [InlineData("192.168.1.1", "private (RFC 1918)")]
+    [InlineData("100.64.0.1", "carrier-grade NAT")]
+    [InlineData("198.18.0.1", "benchmarking")]
+    [InlineData("fd12:3456::1", "unique local")]
+    [InlineData("64:ff9b::10.0.0.1", "private (RFC 1918), IPv4 10.0.0.1 embedded as NAT64 64:ff9b::/96")]
+    public void A_host_resolving_to_a_private_address_is_rejected_naming_host_address_and_class(string address, string expectedClass)
+    {
+        var (execution, runtime) = EgressPair("pypi.org");
+        var resolved = new Dictionary<string, IReadOnlyList<IPAddress>> { ["pypi.org"] = [IPAddress.Parse(address)] };
+
+        var error = Assert.Single(Admission.Admit(execution, runtime, Options, resolved).Errors);
+
+        Assert.Equal(
+            $"spec.network.allowedHosts pypi.org resolves to {IPAddress.Parse(address)}, {EgressAddresses.Classify(IPAddress.Parse(address)).Describe()}, which is not public and not in the egress.allowedCIDRs of the runtime python",
+            error);
+        Assert.Contains(expectedClass, error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("10.0.0.1", "10.0.0.0/8")]
+    [InlineData("fd12:3456::1", "fd12:3456::/32")]
+    [InlineData("64:ff9b::10.1.2.3", "10.1.0.0/16")]
+    [InlineData("10.96.0.10", "10.96.0.0/12")]
+    public void The_runtime_allowed_cidrs_re_allow_a_private_range(string address, string cidr)
+    {
+        var (execution, runtime) = EgressPair("pypi.org");
+        var resolved = new Dictionary<string, IReadOnlyList<IPAddress>> { ["pypi.org"] = [IPAddress.Parse(address)] };
+        var options = new SandboxOptions { ClusterCIDRs = ["10.96.0.0/12"] };
+        Assert.False(Admission.Admit(execution, runtime, options, resolved).IsAdmitted);
+
+        runtime.Spec.Egress!.AllowedCIDRs = [cidr];
+        var result = Admission.Admit(execution, runtime, options, resolved);
+
+        Assert.True(result.IsAdmitted, result.Message);
+        Assert.Equal(IPAddress.Parse(address), Assert.Single(Assert.Single(result.Egress).Addresses));
+    }
+
+    [Fact]
+    public void A_configured_cluster_cidr_is_refused_even_when_public()
+    {
+        var (execution, runtime) = EgressPair("pypi.org");
+        var resolved = new Dictionary<string, IReadOnlyList<IPAddress>> { ["pypi.org"] = [IPAddress.Parse("151.101.0.223")] };
+        Assert.True(Admission.Admit(execution, runtime, Options, resolved).IsAdmitted);
+
+        var error = Assert.Single(Admission.Admit(execution, runtime, new SandboxOptions { ClusterCIDRs = ["151.101.0.0/16"] }, resolved).Errors);
+
+        Assert.Equal("spec.network.allowedHosts pypi.org resolves to 151.101.0.223, cluster network 151.101.0.0/16 (Sandbox:ClusterCIDRs), which is not public and not in the egress.allowedCIDRs of the runtime python", error);
+    }
+
+    [Fact]
+    public void An_invalid_allowed_cidr_of_the_runtime_is_reported()
+    {
+        var (execution, runtime) = EgressPair("pypi.org");
+        runtime.Spec.Egress!.AllowedCIDRs = ["10.0.0.1/8"];
+        var resolved = new Dictionary<string, IReadOnlyList<IPAddress>> { ["pypi.org"] = [IPAddress.Parse("151.101.0.223")] };
+
+        var error = Assert.Single(Admission.Admit(execution, runtime, Options, resolved).Errors);
+
+        Assert.StartsWith("the runtime python has an invalid egress.allowedCIDRs entry: 10.0.0.1/8 is not a CIDR", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("pypi", "a single-label name")]
+    [InlineData("kubernetes", "a single-label name")]
+    [InlineData("pypi.org.svc", "a cluster Service name (.svc)")]
+    [InlineData("api.default.svc", "a cluster Service name (.svc)")]
+    [InlineData("pypi.org.svc.cluster.local", "a name in the cluster domain cluster.local")]
+    [InlineData("db.team-b.svc.cluster.local", "a name in the cluster domain cluster.local")]
+    [InlineData("pod-1.cluster.local", "a name in the cluster domain cluster.local")]
+    [InlineData("cluster.local", "a name in the cluster domain cluster.local")]
+    public void Cluster_names_are_refused_without_being_resolved(string host, string reason)
+    {
+        var execution = TestObjects.Execution();
+        execution.Spec.Network = new NetworkAccess { Mode = NetworkModes.Egress, AllowedHosts = [host] };
+        var runtime = TestObjects.Runtime();
+        runtime.Spec.Egress = new RuntimeEgressPolicy { Allowed = true, AllowedHosts = [host] };
+
+        Assert.Empty(Admission.HostsToResolve(execution, runtime, Options));
+        var error = Assert.Single(Admission.Admit(execution, runtime, Options, new Dictionary<string, IReadOnlyList<IPAddress>> { [host] = [IPAddress.Parse("151.101.0.223")] }).Errors);
+
+        Assert.StartsWith($"spec.network.allowedHosts {host} is {reason}", error, StringComparison.Ordinal);
+        Assert.EndsWith(": egress goes only to public hosts", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("pypi.org")]
+    [InlineData("files.pythonhosted.org")]
+    [InlineData("svc.example.com")]
+    [InlineData("cluster.local.example.com")]
+    public void Public_names_are_not_cluster_names(string host) =>
+        Assert.Null(Admission.ClusterNameProblem(host, "cluster.local"));
+
+    [Fact]
+    public void A_custom_cluster_domain_is_refused()
+    {
+        Assert.Equal("a name in the cluster domain corp.internal (Sandbox:ClusterDomain)", Admission.ClusterNameProblem("db.corp.internal", "corp.internal"));
+        Assert.Null(Admission.ClusterNameProblem("db.corp.internal", "cluster.local"));
     }
 
     [Fact]
@@ -259,12 +403,36 @@ public sealed class AdmissionTests
             Assert.Single(Admission.Admit(execution, runtime, Options).Errors));
     }
 
-    [Theory]
-    [InlineData("10.0.0.1", false)]
-    [InlineData("93.184.216.34", false)]
-    [InlineData("169.254.169.254", true)]
-    [InlineData("fd00:ec2::254", false)]
-    [InlineData("ff02::1", true)]
-    public void Forbidden_egress_addresses(string address, bool forbidden) =>
-        Assert.Equal(forbidden, Admission.IsForbiddenEgressAddress(IPAddress.Parse(address)));
+    [Fact]
+    public void Admission_before_resolving_makes_every_check_but_the_lookups_with_the_same_messages()
+    {
+        var (execution, runtime) = EgressPair("pypi.org", "evil.example");
+        execution.Spec.Env = [new EnvVar { Name = "HOME", Value = "/x" }];
+        execution.Spec.Limits = new ExecutionLimits { Cpu = new ResourceQuantity("64") };
+
+        var before = Admission.AdmitBeforeResolving(execution, runtime, Options);
+        var full = Admission.Admit(execution, runtime, Options, new Dictionary<string, IReadOnlyList<IPAddress>>());
+
+        Assert.False(before.IsAdmitted);
+        // The full admission adds only what the lookups find (pypi.org did not resolve); every other message is the same.
+        Assert.Equal(full.Errors.Where(e => !e.Contains("did not resolve", StringComparison.Ordinal)), before.Errors);
+        Assert.Contains("spec.network.allowedHosts pypi.org did not resolve to any address", full.Errors);
+    }
+
+    [Fact]
+    public void Admission_before_resolving_admits_with_the_limits_and_the_hosts_unpinned()
+    {
+        var (execution, runtime) = EgressPair("PyPI.org");
+
+        var before = Admission.AdmitBeforeResolving(execution, runtime, Options);
+
+        Assert.True(before.IsAdmitted, before.Message);
+        Assert.Equal(Admission.Admit(execution, runtime, Options, new Dictionary<string, IReadOnlyList<IPAddress>>
+        {
+            ["PyPI.org"] = [IPAddress.Parse("151.101.0.223")],
+        }).Limits, before.Limits);
+        var host = Assert.Single(before.Egress);
+        Assert.Equal("pypi.org", host.Host);
+        Assert.Empty(host.Addresses);
+    }
 }

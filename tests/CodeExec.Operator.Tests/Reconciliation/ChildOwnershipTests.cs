@@ -345,12 +345,14 @@ public sealed class ChildOwnershipTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_code_ConfigMap_replaced_while_the_Pod_exists_ends_the_execution()
+    public async Task A_code_ConfigMap_replaced_before_the_code_starts_ends_the_execution()
     {
+        // No kubelet: the Pod is bound but its code never starts. ConfigMaps are not watched (the operator may not list
+        // or watch them), so the replacement is found at the next reconcile, here one the test causes.
+        await _cluster.Node.Kubelet.DisposeAsync();
         await _cluster.StartOperatorAsync();
-        _cluster.ScriptSandbox("swapped", new ScriptedContainer { RunsUntilStopped = true });
         var execution = await _cluster.CreateExecutionAsync("swapped", spec => spec.Limits = new ExecutionLimits { TimeoutSeconds = 120 });
-        await _cluster.WaitForPhaseAsync("swapped", ExecutionPhase.Running);
+        await _cluster.WaitForAsync("swapped", e => e?.Status?.PodUid is not null, what: "the Pod created");
         var names = await _cluster.ChildNamesAsync("swapped");
 
         await _cluster.Client.CoreV1.DeleteNamespacedConfigMapAsync(names.Code, SandboxCluster.Namespace, cancellationToken: Ct);
@@ -360,10 +362,41 @@ public sealed class ChildOwnershipTests : IAsyncLifetime
             Data = new Dictionary<string, string> { ["code"] = ForgedCode },
             Immutable = true,
         }, SandboxCluster.Namespace, cancellationToken: Ct);
+        var touch = new V1Patch("""{"metadata":{"annotations":{"test/touched":"1"}}}""", V1Patch.PatchType.MergePatch);
+        await _cluster.Client.CustomObjects.PatchNamespacedCustomObjectAsync(touch, ApiConstants.Group, ApiConstants.Version, SandboxCluster.Namespace,
+            ApiConstants.CodeExecutionPlural, "swapped", cancellationToken: Ct);
 
         var status = (await _cluster.WaitForAsync("swapped", e => ExecutionPhase.IsFinal(e?.Status?.Phase), TimeSpan.FromSeconds(20), "a final phase"))!.Status!;
         Assert.Equal((ExecutionPhase.Failed, ExecutionReason.IsolationLost), (status.Phase, status.Reason));
         Assert.Contains("ConfigMap " + names.Code, status.Message, StringComparison.Ordinal);
+        Assert.Null(await _cluster.GetPodAsync(names.Pod));
+    }
+
+    [Fact]
+    public async Task A_code_ConfigMap_replaced_after_the_code_started_changes_nothing_that_runs_and_is_never_deleted()
+    {
+        // The kubelet mounted the immutable ConfigMap before the start and never refreshes it (KEP-1412, the kubelet's
+        // watch-based manager stops watching immutable objects): the run goes on with the operator's code, and the
+        // planted object, not the operator's (another UID), survives the clean-up.
+        await _cluster.StartOperatorAsync();
+        _cluster.ScriptSandbox("late-swap", new ScriptedContainer { RunsUntilStopped = true, StdoutOnTermination = "ok\n"u8.ToArray(), ExitCodeOnTermination = 0 });
+        var execution = await _cluster.CreateExecutionAsync("late-swap", spec => spec.Limits = new ExecutionLimits { TimeoutSeconds = 120 });
+        await _cluster.WaitForPhaseAsync("late-swap", ExecutionPhase.Running);
+        var names = await _cluster.ChildNamesAsync("late-swap");
+
+        await _cluster.Client.CoreV1.DeleteNamespacedConfigMapAsync(names.Code, SandboxCluster.Namespace, cancellationToken: Ct);
+        var planted = await _cluster.Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap
+        {
+            Metadata = Planted(names.Code, execution, forgedOwnership: true),
+            Data = new Dictionary<string, string> { ["code"] = ForgedCode },
+            Immutable = true,
+        }, SandboxCluster.Namespace, cancellationToken: Ct);
+        await _cluster.Client.CoreV1.DeleteNamespacedPodAsync(names.Pod, SandboxCluster.Namespace, cancellationToken: Ct);
+
+        var status = (await _cluster.WaitForAsync("late-swap", e => ExecutionPhase.IsFinal(e?.Status?.Phase), TimeSpan.FromSeconds(20), "a final phase"))!.Status!;
+        Assert.NotEqual(ExecutionReason.IsolationLost, status.Reason);
+        var kept = await _cluster.Client.CoreV1.ReadNamespacedConfigMapAsync(names.Code, SandboxCluster.Namespace, cancellationToken: Ct);
+        Assert.Equal(planted.Metadata.Uid, kept.Metadata.Uid);
     }
 
     private static V1ObjectMeta Planted(string name, CodeExecution execution, bool forgedOwnership) => new()

@@ -255,6 +255,81 @@ public sealed class ExecutionLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_finding_6_output_with_a_padded_spec_is_stored_within_the_api_servers_limits()
+    {
+        // Security review finding 6: 256 KiB of '<' and of \x01, and a spec padded with '<' (six bytes each once stored).
+        // The emulator refuses what kube-apiserver and etcd refuse (3 MiB bodies, 1.5 MiB objects as Go stores them).
+        await _cluster.CreateRuntimeAsync("big-output", spec => spec.MaxLimits!.OutputBytes = 262144);
+        _cluster.ScriptSandbox("bloat", new ScriptedContainer { ExitCode = 0 },
+            Enumerable.Repeat((byte)'<', 262144).ToArray(), Enumerable.Repeat((byte)1, 262144).ToArray(), limitBytes: 262144);
+        await _cluster.CreateExecutionAsync("bloat", spec =>
+        {
+            spec.Runtime = "big-output";
+            spec.Limits = new ExecutionLimits { OutputBytes = 262144 };
+        }, code: "# " + new string('<', 120_000));
+
+        var status = (await _cluster.WaitForFinalAsync("bloat")).Status!;
+
+        Assert.Equal((ExecutionPhase.Succeeded, 262144L, 262144L), (status.Phase, status.StdoutBytes, status.StderrBytes));
+        Assert.Equal(("base64", "base64", true, true), (status.StdoutEncoding, status.StderrEncoding, status.StdoutTruncated, status.StderrTruncated));
+        Assert.StartsWith("<<<<", Encoding.ASCII.GetString(Convert.FromBase64String(status.Stdout!)), StringComparison.Ordinal);
+        Assert.Contains("stdout cut further to keep the CodeExecution under its size limit", status.Message, StringComparison.Ordinal);
+        await EmulatedCluster.EventuallyAsync(async () => await _cluster.GetPodAsync(status.PodName!) is null, "the sandbox Pod is deleted");
+    }
+
+    [Fact]
+    public async Task A_final_status_refused_as_too_large_is_written_without_output_and_the_sandbox_is_cleaned_up()
+    {
+        _cluster.ScriptSandbox("refused", new ScriptedContainer { ExitCode = 3, Duration = TimeSpan.FromSeconds(2) }, "some output\n", "oops\n");
+        await _cluster.CreateExecutionAsync("refused");
+        await _cluster.WaitForPhaseAsync("refused", ExecutionPhase.Running);
+        var (podName, codeName, policyName) = await _cluster.ChildNamesAsync("refused");
+        // The next status write is the final one: the API server refuses it as kube-apiserver refuses a body over 3 MiB.
+        _cluster.Emulator.Faults.FailRequests("PUT", "codeexecutions/status", 413, times: 1,
+            message: "Request entity too large: limit is 3145728", reason: "RequestEntityTooLarge");
+
+        var status = (await _cluster.WaitForFinalAsync("refused")).Status!;
+
+        Assert.Equal((ExecutionPhase.Failed, ExecutionReason.Error, 3), (status.Phase, status.Reason, status.ExitCode));
+        Assert.Null(status.Stdout);
+        Assert.Null(status.Stderr);
+        Assert.Equal((12L, 5L), (status.StdoutBytes, status.StderrBytes));
+        Assert.Contains("the output could not be stored in status: the API server refused it (413 ", status.Message, StringComparison.Ordinal);
+        Assert.Contains("Request entity too large: limit is 3145728", status.Message, StringComparison.Ordinal);
+        Assert.Equal(1, _cluster.Emulator.Faults.InjectedFailures);
+        var token = TestContext.Current.CancellationToken;
+        await EmulatedCluster.EventuallyAsync(async () => await _cluster.GetPodAsync(podName) is null, "the sandbox Pod is deleted");
+        await EmulatedCluster.EventuallyAsync(async () => !(await _cluster.Client.CoreV1.ListNamespacedConfigMapAsync(SandboxCluster.Namespace, cancellationToken: token)).Items
+            .Any(c => c.Metadata.Name == codeName), "the code ConfigMap is deleted");
+        await EmulatedCluster.EventuallyAsync(async () => !(await _cluster.Client.NetworkingV1.ListNamespacedNetworkPolicyAsync(SandboxCluster.Namespace, cancellationToken: token)).Items
+            .Any(p => p.Metadata.Name == policyName), "the NetworkPolicy is deleted");
+    }
+
+    [Fact]
+    public async Task An_execution_that_can_hold_no_result_is_deleted_after_its_sandbox_and_the_event_keeps_the_result()
+    {
+        _cluster.ScriptSandbox("unwritable", new ScriptedContainer { ExitCode = 0, Duration = TimeSpan.FromSeconds(2) }, "out\n");
+        await _cluster.CreateExecutionAsync("unwritable");
+        await _cluster.WaitForPhaseAsync("unwritable", ExecutionPhase.Running);
+        var (podName, codeName, policyName) = await _cluster.ChildNamesAsync("unwritable");
+        var uid = (await _cluster.GetExecutionAsync("unwritable"))!.Metadata.Uid;
+        // Every status write from now on is refused as etcd refuses an object at its limit: the final one and the fallback.
+        _cluster.Emulator.Faults.FailRequests("PUT", "codeexecutions/status", 500, message: "etcdserver: request is too large");
+
+        await _cluster.WaitForAsync("unwritable", e => e is null, TimeSpan.FromSeconds(30), "the CodeExecution is deleted");
+
+        var token = TestContext.Current.CancellationToken;
+        Assert.Null(await _cluster.GetPodAsync(podName));
+        Assert.DoesNotContain((await _cluster.Client.CoreV1.ListNamespacedConfigMapAsync(SandboxCluster.Namespace, cancellationToken: token)).Items, c => c.Metadata.Name == codeName);
+        Assert.DoesNotContain((await _cluster.Client.NetworkingV1.ListNamespacedNetworkPolicyAsync(SandboxCluster.Namespace, cancellationToken: token)).Items, p => p.Metadata.Name == policyName);
+        var events = (await _cluster.Client.CoreV1.ListNamespacedEventAsync(SandboxCluster.Namespace, cancellationToken: token)).Items
+            .Where(e => e.InvolvedObject.Uid == uid && e.Type == "Warning").ToList();
+        Assert.Contains(events, e => e.Message.Contains("the code exited with code 0", StringComparison.Ordinal)
+            && e.Message.Contains("no result can be stored in this CodeExecution (500 ", StringComparison.Ordinal));
+        _cluster.Emulator.Faults.Reset();
+    }
+
+    [Fact]
     public async Task A_failing_read_of_the_collector_log_is_retried_and_the_output_is_not_lost()
     {
         _cluster.Emulator.Faults.FailRequests("GET", "pods/log", 500, times: 3);

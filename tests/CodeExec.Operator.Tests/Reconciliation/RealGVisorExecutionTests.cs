@@ -1,4 +1,5 @@
 using CodeExec.Api;
+using CodeExec.Operator.Tests.Harness;
 using CodeExec.Testing.Kubelet;
 using CodeExec.Testing.Kubelet.GVisor;
 using k8s.Models;
@@ -13,7 +14,7 @@ namespace CodeExec.Operator.Tests.Reconciliation;
 /// </summary>
 public sealed class RealGVisorExecutionTests : RealProcessExecutionTests
 {
-    private string? _operatorCopy;
+    private readonly OperatorBuildCopy _operatorCopy = new();
 
     public override async ValueTask InitializeAsync()
     {
@@ -28,10 +29,7 @@ public sealed class RealGVisorExecutionTests : RealProcessExecutionTests
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        if (_operatorCopy is not null)
-        {
-            Directory.Delete(_operatorCopy, recursive: true);
-        }
+        _operatorCopy.Dispose();
     }
 
     [Fact]
@@ -79,31 +77,6 @@ public sealed class RealGVisorExecutionTests : RealProcessExecutionTests
     protected override IPodRunner CreateRunner() =>
         PodRunners.GVisor(gvisor: new GVisorOptions { ImageHostPaths = ["/usr", "/etc", OperatorDirectory()] });
 
-    /// <summary>
-    /// A world-readable copy of this build of the operator: the collector runs it inside its sandbox as its own
-    /// non-root user, which cannot read a build folder under /root.
-    /// </summary>
-    protected override string OperatorDirectory()
-    {
-        if (_operatorCopy is null)
-        {
-            var copy = Path.Combine(Path.GetTempPath(), "codeexec-operator-build-" + Environment.ProcessId);
-            Directory.CreateDirectory(copy);
-            foreach (var file in Directory.EnumerateFiles(AppContext.BaseDirectory).Where(f => f.EndsWith(".dll", StringComparison.Ordinal)
-                || f.EndsWith(".json", StringComparison.Ordinal) || Path.GetFileName(f) == CodeExec.Operator.Sandbox.SandboxRenderer.InitFileName))
-            {
-                File.Copy(file, Path.Combine(copy, Path.GetFileName(file)), overwrite: true);
-            }
-
-            if (OperatingSystem.IsLinux())
-            {
-                File.SetUnixFileMode(copy, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-            }
-
-            _operatorCopy = copy;
-        }
-
-        return _operatorCopy;
-    }
+    /// <summary>The world-readable copy of this build (<see cref="OperatorBuildCopy"/>) the collector runs in its sandbox.</summary>
+    protected override string OperatorDirectory() => _operatorCopy.Directory;
 }

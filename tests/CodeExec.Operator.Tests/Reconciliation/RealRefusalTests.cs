@@ -51,14 +51,14 @@ public sealed class RealRefusalTests : IAsyncLifetime
     [Fact]
     public async Task A_namespace_memory_quota_smaller_than_the_sandbox_fails_the_execution_QuotaExceeded()
     {
-        // The sandbox's limits.memory is the code's 256Mi and the collector's 128Mi.
+        // The sandbox's limits.memory is the code's 256Mi, the collector's 128Mi and the gvisor RuntimeClass's overhead 128Mi.
         await CreateQuotaAsync("sandbox-quota", new Dictionary<string, ResourceQuantity> { ["limits.memory"] = new("256Mi") });
         await _cluster.StartOperatorAsync();
 
         await RunRefusedAsync();
 
         var message = await AssertRefusedOnceAsync(ExecutionReason.QuotaExceeded,
-            "is forbidden: exceeded quota: sandbox-quota, requested: limits.memory=384Mi, used: limits.memory=0, limited: limits.memory=256Mi");
+            "is forbidden: exceeded quota: sandbox-quota, requested: limits.memory=512Mi, used: limits.memory=0, limited: limits.memory=256Mi");
         Assert.Contains("(403 Forbidden)", message, StringComparison.Ordinal);
     }
 

@@ -14,7 +14,8 @@ namespace CodeExec.Operator.Tests.Sandbox;
 /// checked by <see cref="PodSecurityStandards"/>, so sandbox namespaces can carry
 /// <c>pod-security.kubernetes.io/enforce=restricted</c>. Rendered: every sample of config/samples with every runtime of
 /// config/samples/runtimes, network None and Egress (with and without the egress proxy sidecar), code inline, from a
-/// ConfigMap and from a Secret, with and without stdin and input files, with and without a PriorityClass.
+/// ConfigMap and from a Secret, with and without stdin and input files, with and without a PriorityClass, and with the
+/// hardening settings off (the default) and on (AppArmor RuntimeDefault, hostUsers false, a Localhost seccomp profile).
 /// </summary>
 public sealed class PodSecurityRestrictedTests
 {
@@ -54,7 +55,7 @@ public sealed class PodSecurityRestrictedTests
             rendered++;
         }
 
-        Assert.True(rendered >= 48, $"only {rendered} variants rendered");
+        Assert.True(rendered >= 72, $"only {rendered} variants rendered");
     }
 
     private static IEnumerable<(string Name, CodeExecution Execution, CodeRuntime Runtime, SandboxOptions Options, IReadOnlyList<PinnedHost> Egress)> Variants(
@@ -66,6 +67,7 @@ public sealed class PodSecurityRestrictedTests
             PriorityClassName = "codeexec-sandbox",
             EgressProxy = new EgressProxyOptions { Image = "proxy:1", Command = ["/proxy"], Port = 8888 },
         };
+        var hardened = RenderedPodValidationTests.Hardened;
         foreach (var network in new[] { NetworkModes.None, NetworkModes.Egress })
         {
             foreach (var source in new[] { "inline", "configMap", "secret" })
@@ -74,7 +76,7 @@ public sealed class PodSecurityRestrictedTests
                 {
                     foreach (var files in new[] { false, true })
                     {
-                        foreach (var options in new[] { plain, tuned })
+                        foreach (var options in new[] { plain, tuned, hardened })
                         {
                             var execution = Copy(sample);
                             execution.Metadata.NamespaceProperty = "team-a";
@@ -98,7 +100,7 @@ public sealed class PodSecurityRestrictedTests
                                 egress = [Pypi];
                             }
 
-                            var name = $"network {network}, code {source}, stdin {stdin}, files {files}, {(options == plain ? "default options" : "priority class and egress proxy")}";
+                            var name = $"network {network}, code {source}, stdin {stdin}, files {files}, {(options == plain ? "default options" : options == tuned ? "priority class and egress proxy" : "AppArmor, user namespace, Localhost seccomp and egress proxy")}";
                             yield return (name, execution, runtime, options, egress);
                         }
                     }

@@ -15,7 +15,8 @@ namespace CodeExec.Operator.Tests.Sandbox;
 /// Every sandbox Pod the operator can render is one kube-apiserver accepts: each sample execution in
 /// <c>config/samples</c> with each runtime in <c>config/samples/runtimes</c>, in every option combination (network None
 /// and Egress with host aliases, with and without the egress proxy, code from a ConfigMap or a Secret, stdin, files,
-/// env and args, the largest limits, a priority class), is created through the emulator, whose Pod validation mirrors
+/// env and args, the largest limits, a priority class, AppArmor RuntimeDefault, a user namespace and a Localhost seccomp
+/// profile), is created through the emulator, whose Pod validation mirrors
 /// upstream's <c>ValidatePodCreate</c>.
 /// </summary>
 public sealed class RenderedPodValidationTests
@@ -62,7 +63,17 @@ public sealed class RenderedPodValidationTests
             new SandboxOptions { EgressProxy = new EgressProxyOptions { Image = "registry.example.com/egress-proxy:1", Command = ["/proxy"], Port = 8888 } }, [PyPi, Files]);
         yield return new Variant("priority-class-default-runtime-class", (_, rt) => rt.Spec.RuntimeClassName = "",
             new SandboxOptions { PriorityClassName = "codeexec-sandbox", CollectorCommand = ["dotnet", "/app/codeexec-operator.dll", "collect"] });
+        yield return new Variant("apparmor-user-namespace-localhost-seccomp-egress-proxy", AllowEgress, Hardened, [PyPi, Files]);
     }
+
+    /// <summary>Every hardening setting on (issue 9 point 5), with the egress proxy so every container is covered.</summary>
+    internal static SandboxOptions Hardened => new()
+    {
+        AppArmorRuntimeDefault = true,
+        UserNamespaces = true,
+        SeccompLocalhostProfile = "profiles/codeexec-sandbox.json",
+        EgressProxy = new EgressProxyOptions { Image = "registry.example.com/egress-proxy:1", Command = ["/proxy"], Port = 8888 },
+    };
 
     private static void AllowEgress(CodeExecution execution, CodeRuntime runtime)
     {

@@ -42,6 +42,71 @@ public sealed class SandboxOptionsTests
         Assert.Equal(6, errors.Count);
     }
 
+    [Theory]
+    [InlineData("/var/lib/kubelet/seccomp/codeexec.json")]
+    [InlineData("profiles/../../etc/passwd")]
+    [InlineData("..")]
+    public void A_seccomp_profile_outside_the_kubelet_directory_is_refused(string profile)
+    {
+        var error = Assert.Single(new SandboxOptions { SeccompLocalhostProfile = profile }.Validate());
+
+        Assert.StartsWith($"Sandbox:SeccompLocalhostProfile '{profile}' must be a relative path without '..'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Cluster_cidrs_must_parse()
+    {
+        Assert.Empty(new SandboxOptions { ClusterCIDRs = ["10.244.0.0/16", "10.96.0.0/12", "fd00:10:96::/112"] }.Validate());
+
+        var error = Assert.Single(new SandboxOptions { ClusterCIDRs = ["10.96.0.1/12"] }.Validate());
+
+        Assert.StartsWith("Sandbox:ClusterCIDRs: 10.96.0.1/12 is not a CIDR", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Hardening_settings_are_off_by_default_and_bind_from_configuration()
+    {
+        var defaults = new SandboxOptions();
+        Assert.False(defaults.AppArmorRuntimeDefault);
+        Assert.False(defaults.UserNamespaces);
+        Assert.Null(defaults.SeccompLocalhostProfile);
+        Assert.Equal("cluster.local", defaults.ClusterDomain);
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Sandbox:AppArmorRuntimeDefault"] = "true",
+            ["Sandbox:UserNamespaces"] = "true",
+            ["Sandbox:SeccompLocalhostProfile"] = "profiles/codeexec.json",
+            ["Sandbox:ClusterCIDRs:0"] = "10.96.0.0/12",
+            ["Sandbox:ClusterDomain"] = "corp.internal",
+        }).Build();
+        var options = new SandboxOptions();
+
+        configuration.GetSection(SandboxOptions.SectionName).Bind(options);
+
+        Assert.True(options.AppArmorRuntimeDefault);
+        Assert.True(options.UserNamespaces);
+        Assert.Equal("profiles/codeexec.json", options.SeccompLocalhostProfile);
+        Assert.Equal(["10.96.0.0/12"], options.ClusterCIDRs);
+        Assert.Equal("corp.internal", options.ClusterDomain);
+        Assert.Empty(options.Validate());
+    }
+
+    [Fact]
+    public void Ttl_and_namespace_count_caps_are_checked()
+    {
+        Assert.Equal((86400, 500), (new SandboxOptions().MaxTtlSecondsAfterFinished, new SandboxOptions().MaxExecutionsPerNamespace));
+
+        var errors = new SandboxOptions { MaxTtlSecondsAfterFinished = 3_000_000, MaxExecutionsPerNamespace = -1 }.Validate();
+        Assert.Equal(
+            ["Sandbox:MaxTtlSecondsAfterFinished must be between 0 and 2592000", "Sandbox:MaxExecutionsPerNamespace must be 0 (no limit) or more"],
+            errors);
+
+        Assert.Equal(["Sandbox:DefaultTtlSecondsAfterFinished must be between 0 and Sandbox:MaxTtlSecondsAfterFinished"],
+            new SandboxOptions { DefaultTtlSecondsAfterFinished = 7200, MaxTtlSecondsAfterFinished = 3600 }.Validate());
+        Assert.Empty(new SandboxOptions { MaxExecutionsPerNamespace = 0, MaxTtlSecondsAfterFinished = 2592000 }.Validate());
+    }
+
     [Fact]
     public void Binding_from_configuration_replaces_the_collector_command()
     {

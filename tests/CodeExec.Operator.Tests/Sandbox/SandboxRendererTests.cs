@@ -66,6 +66,34 @@ public sealed class SandboxRendererTests
     }
 
     [Fact]
+    public void Hardening_settings_are_off_by_default()
+    {
+        var spec = RenderPod().Spec;
+
+        Assert.Null(spec.HostUsers);
+        Assert.Null(spec.SecurityContext.AppArmorProfile);
+        Assert.All(spec.InitContainers.Concat(spec.Containers), c => Assert.Null(c.SecurityContext.AppArmorProfile));
+        Assert.Null(spec.SecurityContext.SeccompProfile.LocalhostProfile);
+    }
+
+    [Fact]
+    public void Hardening_settings_render_apparmor_user_namespace_and_a_localhost_seccomp_profile_everywhere()
+    {
+        var options = new SandboxOptions { AppArmorRuntimeDefault = true, UserNamespaces = true, SeccompLocalhostProfile = "profiles/codeexec.json" };
+        var pod = SandboxRenderer.Pod(TestObjects.Request(), options);
+        var spec = pod.Spec;
+
+        Assert.False(spec.HostUsers);
+        Assert.Equal("RuntimeDefault", spec.SecurityContext.AppArmorProfile.Type);
+        Assert.Null(spec.SecurityContext.AppArmorProfile.LocalhostProfile);
+        Assert.Equal(("Localhost", "profiles/codeexec.json"), (spec.SecurityContext.SeccompProfile.Type, spec.SecurityContext.SeccompProfile.LocalhostProfile));
+        foreach (var container in spec.InitContainers.Concat(spec.Containers))
+        {
+            Assert.Equal(("Localhost", "profiles/codeexec.json"), (container.SecurityContext.SeccompProfile.Type, container.SecurityContext.SeccompProfile.LocalhostProfile));
+        }
+    }
+
+    [Fact]
     public void Every_container_is_locked_down()
     {
         var pod = RenderPod();

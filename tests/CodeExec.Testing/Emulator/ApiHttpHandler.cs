@@ -12,7 +12,7 @@ namespace CodeExec.Testing.Emulator;
 /// injected faults, serves discovery, get, list, watch, create, update, patch (JSON merge patch only),
 /// delete, deletecollection, pods/log and pods/binding, and writes errors as <c>kind: Status</c>.
 /// </summary>
-internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs, EmulatorFaults faults, EmulatorOptions options)
+internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs, EmulatorFaults faults, EmulatorOptions options, ApiAccessLog access)
 {
     private static readonly byte[] EventPrefix = "{\"type\":\""u8.ToArray();
     private static readonly byte[] EventMiddle = "\",\"object\":"u8.ToArray();
@@ -116,6 +116,7 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
     {
         if (group.Length == 0 && rest is ["namespaces", var bindingNamespace, "bindings"] && context.Request.Method == "POST")
         {
+            access.Record(context.Request.Headers.UserAgent.ToString(), "", "pods/binding", "POST", named: true, watch: false, clusterWide: false);
             faults.Check("POST", "bindings");
             await BindAsync(context, Registry.Pods, bindingNamespace, null, new WriteContext(Manager(context), context.Request.Query["dryRun"].Count > 0));
             return;
@@ -144,6 +145,8 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
         var query = context.Request.Query;
         var method = context.Request.Method;
         var watch = method == "GET" && name is null && IsTrue(query["watch"]);
+        access.Record(context.Request.Headers.UserAgent.ToString(), group, subresource is null ? type.Plural : type.Plural + "/" + subresource,
+            method, named: name is not null, watch, clusterWide: !type.Namespaced || @namespace is null);
         faults.Check(watch ? "WATCH" : method, subresource is null ? type.Plural : type.Plural + "/" + subresource);
 
         if (subresource is not null && !IsServedSubresource(type, subresource, method))
@@ -687,8 +690,7 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
 
     private static async Task<string> ReadTextAsync(HttpContext context)
     {
-        using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
-        return await reader.ReadToEndAsync(context.RequestAborted);
+        return await RequestLimits.ReadBodyAsync(context.Request.Body, context.RequestAborted);
     }
 
     /// <summary>Sends the watch response's headers at once (clients wait for them before they read events).</summary>

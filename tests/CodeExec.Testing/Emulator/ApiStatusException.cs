@@ -25,8 +25,12 @@ internal sealed class ApiStatusException(int code, string reason, string message
             ["metadata"] = new JsonObject(),
             ["status"] = "Failure",
             ["message"] = message,
-            ["reason"] = reason,
         };
+        if (reason.Length > 0)
+        {
+            status["reason"] = reason; // errors that are not API errors (etcd's) carry none
+        }
+
         if (details is not null)
         {
             status["details"] = details.DeepClone();

@@ -28,8 +28,9 @@ public sealed class KubernetesEmulator : IAsyncDisposable
     private readonly GarbageCollector _garbageCollector;
 
     private KubernetesEmulator(WebApplication app, Uri baseUri, ObjectStore store, ApiOperations operations, GarbageCollector garbageCollector,
-        PodLogStore logs, EmulatorFaults faults, EmulatorOptions options)
+        PodLogStore logs, EmulatorFaults faults, EmulatorOptions options, ApiAccessLog access)
     {
+        Access = access;
         _app = app;
         _store = store;
         _operations = operations;
@@ -53,6 +54,9 @@ public sealed class KubernetesEmulator : IAsyncDisposable
     /// <summary>Faults to switch on while the emulator runs.</summary>
     public EmulatorFaults Faults { get; }
 
+    /// <summary>Every kind of resource request served, by client and in RBAC's terms (what a role must grant).</summary>
+    public ApiAccessLog Access { get; }
+
     /// <summary>The options the emulator was started with.</summary>
     public EmulatorOptions Options { get; }
 
@@ -68,7 +72,8 @@ public sealed class KubernetesEmulator : IAsyncDisposable
         var store = new ObjectStore(options.WatchHistorySize);
         var operations = new ApiOperations(registry, store, logs, options, options.TimeProvider);
         var faults = new EmulatorFaults(store.CloseAllWatches, store.CompactHistory);
-        var handler = new ApiHttpHandler(operations, logs, faults, options);
+        var access = new ApiAccessLog();
+        var handler = new ApiHttpHandler(operations, logs, faults, options, access);
 
         var system = new WriteContext("kube-apiserver", DryRun: false);
         foreach (var name in options.Namespaces)
@@ -105,7 +110,7 @@ public sealed class KubernetesEmulator : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var garbageCollector = new GarbageCollector(operations);
         return new KubernetesEmulator(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/"), store, operations,
-            garbageCollector, logs, faults, options);
+            garbageCollector, logs, faults, options, access);
     }
 
     /// <summary>

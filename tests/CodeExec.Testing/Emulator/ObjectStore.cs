@@ -146,6 +146,7 @@ internal sealed class ObjectStore(int historyCapacity)
     /// <summary>Stores a new version of an object (create or update); the caller holds <see cref="SyncRoot"/>.</summary>
     public StoredObject Put(string storageKey, JsonObject obj, StoredObject? previous)
     {
+        RequestLimits.CheckStorable(storageKey + "/" + ObjectMeta.Metadata(obj)["namespace"] + "/" + ObjectMeta.Metadata(obj)["name"], obj);
         var rv = ++_resourceVersion;
         var metadata = (JsonObject)obj["metadata"]!;
         metadata["resourceVersion"] = rv.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -38,6 +38,8 @@ public sealed class SimulatedKubelet : IAsyncDisposable
     /// <summary>Pods this kubelet is running now.</summary>
     public int RunningPods => _workers.Count;
 
+    private int _disposed;
+
     /// <summary>Starts watching pods. Returns once the watch loop runs.</summary>
     public Task StartAsync()
     {
@@ -65,6 +67,11 @@ public sealed class SimulatedKubelet : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _shutdown.CancelAsync();
         foreach (var worker in _workers.Values)
         {

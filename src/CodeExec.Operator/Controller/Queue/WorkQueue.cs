@@ -6,7 +6,9 @@ namespace CodeExec.Operator.Controller.Queue;
 /// <item>a key waiting in the queue is held once, however often it is added (de-duplication);</item>
 /// <item>a key being processed is never handed out again until <see cref="Done"/>; if it was added meanwhile it is
 /// queued again then, so the change is not lost;</item>
-/// <item>different keys are handed out in parallel, in the order they were added;</item>
+/// <item>different keys are handed out in parallel, round-robin by namespace and in the order they were added within
+/// one namespace (cluster-scoped keys take turns as one more namespace): a namespace with many keys waiting delays
+/// another namespace's key by at most one key of each namespace ahead of it, not by all of its own;</item>
 /// <item><see cref="AddAfter"/> delays a key (the earliest of several delays wins) and <see cref="AddWithBackoff"/>
 /// delays it by a per-key exponential backoff that <see cref="Forget"/> resets.</item>
 /// </list>
@@ -18,7 +20,7 @@ internal sealed class WorkQueue(TimeProvider timeProvider, ExponentialBackoff re
     Action<TimeSpan>? waited = null) : IDisposable
 {
     private readonly Lock _lock = new();
-    private readonly Queue<ObjectKey> _ready = new();
+    private readonly RoundRobinByNamespace _ready = new();
     private readonly HashSet<ObjectKey> _dirty = [];
     private readonly HashSet<ObjectKey> _processing = [];
     private readonly Dictionary<ObjectKey, int> _failures = [];
@@ -281,6 +283,59 @@ internal sealed class WorkQueue(TimeProvider timeProvider, ExponentialBackoff re
 
     /// <inheritdoc />
     public void Dispose() => ShutDown();
+
+    /// <summary>Keys in one FIFO per namespace; the namespaces take turns, one key each.</summary>
+    private sealed class RoundRobinByNamespace
+    {
+        private readonly Dictionary<string, Queue<ObjectKey>> _byNamespace = new(StringComparer.Ordinal);
+        private readonly Queue<string> _turns = new();
+
+        public int Count { get; private set; }
+
+        public void Enqueue(ObjectKey key)
+        {
+            var namespaceName = key.Namespace ?? "";
+            if (!_byNamespace.TryGetValue(namespaceName, out var keys))
+            {
+                keys = new Queue<ObjectKey>();
+                _byNamespace[namespaceName] = keys;
+                _turns.Enqueue(namespaceName);
+            }
+
+            keys.Enqueue(key);
+            Count++;
+        }
+
+        public bool TryDequeue(out ObjectKey key)
+        {
+            if (!_turns.TryDequeue(out var namespaceName))
+            {
+                key = default;
+                return false;
+            }
+
+            var keys = _byNamespace[namespaceName];
+            key = keys.Dequeue();
+            Count--;
+            if (keys.Count > 0)
+            {
+                _turns.Enqueue(namespaceName);
+            }
+            else
+            {
+                _byNamespace.Remove(namespaceName);
+            }
+
+            return true;
+        }
+
+        public void Clear()
+        {
+            _byNamespace.Clear();
+            _turns.Clear();
+            Count = 0;
+        }
+    }
 
     private void OnDelayPassed(ObjectKey key, DateTimeOffset due)
     {

@@ -20,13 +20,14 @@ using static CodeExec.Operator.Tests.Controller.Integration.EmulatedCluster;
 namespace CodeExec.Operator.Tests.Controller.Integration;
 
 /// <summary>
-/// Listing many large labelled ConfigMaps (which any tenant can create) over real HTTP, with the watch options the
-/// CodeExecution controller registers: pages are small and every object is trimmed before the next page is requested,
-/// on the first list and on a relist after 410 Gone, so at most one page of untrimmed objects is ever held.
+/// Listing many large labelled ConfigMaps (which any tenant can create) over real HTTP, with a watch of small pages and
+/// a trim function (as a controller would register for large objects): every object is trimmed before the next page is
+/// requested, on the first list and on a relist after 410 Gone, so at most one page of untrimmed objects is ever held.
+/// The CodeExecution controller itself neither lists nor watches ConfigMaps or Secrets.
 /// </summary>
 public sealed class ResourceWatcherListTrimmingOnEmulatorTests : IAsyncLifetime
 {
-    private const int PageSize = ServiceRegistration.CodeObjectListPageSize;
+    private const int PageSize = 25;
     private static readonly string LargeValue = new('x', 100 * 1024);
 
     private KubernetesEmulator _emulator = null!;
@@ -48,13 +49,18 @@ public sealed class ResourceWatcherListTrimmingOnEmulatorTests : IAsyncLifetime
         _client = new KubernetesApiClient(_emulator.ClientConfiguration);
         _source = new RecordingSource(_client);
 
-        // The ConfigMap watch exactly as the CodeExecution controller registers it.
-        var services = new ServiceCollection();
-        services.AddCodeExecutionController(new ConfigurationBuilder().Build(), OperatorHost.ManagedByLabelSelector);
-        using (var provider = services.BuildServiceProvider())
+        _registered = new WatchOptions<V1ConfigMap>
         {
-            _registered = provider.GetRequiredService<IOptions<WatchOptions<V1ConfigMap>>>().Value;
-        }
+            LabelSelector = OperatorHost.ManagedByLabelSelector,
+            ListPageSize = PageSize,
+            Keep = child => CodeExec.Operator.Controller.Owners.OwnerMapping.ControllerOwnerKey(child, OperatorHost.CodeExecutionResource) is not null,
+            Trim = configMap =>
+            {
+                CacheTrimming.TrimMetadata(configMap);
+                configMap.Data = null;
+                configMap.BinaryData = null;
+            },
+        };
 
         var resource = ResourceType.FromEntityAttribute(typeof(V1ConfigMap))!;
         var options = new WatchOptions<V1ConfigMap>
@@ -118,15 +124,13 @@ public sealed class ResourceWatcherListTrimmingOnEmulatorTests : IAsyncLifetime
     }
 
     [Fact]
-    public void The_controller_lists_code_ConfigMaps_and_Secrets_in_small_pages()
+    public void The_CodeExecution_controller_caches_no_ConfigMaps_or_Secrets()
     {
         var services = new ServiceCollection();
         services.AddCodeExecutionController(new ConfigurationBuilder().Build(), OperatorHost.ManagedByLabelSelector);
-        using var provider = services.BuildServiceProvider();
 
-        Assert.Equal(25, provider.GetRequiredService<IOptions<WatchOptions<V1ConfigMap>>>().Value.ListPageSize);
-        Assert.Equal(25, provider.GetRequiredService<IOptions<WatchOptions<V1Secret>>>().Value.ListPageSize);
-        Assert.Null(provider.GetRequiredService<IOptions<WatchOptions<V1Pod>>>().Value.ListPageSize);
+        Assert.DoesNotContain(services, d => d.ServiceType == typeof(IObjectCache<V1ConfigMap>) || d.ServiceType == typeof(IObjectCache<V1Secret>));
+        Assert.Contains(services, d => d.ServiceType == typeof(IObjectCache<V1Pod>));
     }
 
     [Fact]

@@ -67,6 +67,32 @@ public sealed class WorkQueueTests : IDisposable
     }
 
     [Fact]
+    public async Task Namespaces_take_turns_and_keys_of_one_namespace_keep_their_order()
+    {
+        for (var i = 0; i < 50; i++)
+        {
+            _queue.Add(new ObjectKey("team-a", "a" + i));
+        }
+
+        _queue.Add(new ObjectKey("team-b", "b0"));
+        _queue.Add(new ObjectKey("team-b", "b1"));
+        _queue.Add(new ObjectKey(null, "cluster-scoped"));
+
+        var taken = new List<ObjectKey>();
+        for (var i = 0; i < 53; i++)
+        {
+            taken.Add((await _queue.TakeAsync(Token))!.Value);
+        }
+
+        // team-b's first key comes second, not 51st; each namespace keeps its own order.
+        Assert.Equal(
+            [new("team-a", "a0"), new("team-b", "b0"), new(null, "cluster-scoped"), new("team-a", "a1"), new("team-b", "b1"), new("team-a", "a2")],
+            taken.Take(6));
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => "a" + i), taken.Where(k => k.Namespace == "team-a").Select(k => k.Name));
+        Assert.Equal(0, _queue.Depth);
+    }
+
+    [Fact]
     public async Task A_waiting_taker_gets_a_key_added_later()
     {
         var taking = _queue.TakeAsync(Token);

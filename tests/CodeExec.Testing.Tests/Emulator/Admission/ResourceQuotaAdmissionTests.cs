@@ -166,6 +166,25 @@ public sealed class ResourceQuotaAdmissionTests : AdmissionTest
     }
 
     [Fact]
+    public async Task Object_counts_cover_custom_resources()
+    {
+        // The cluster-side cap the README recommends: count/<resource>.<group> for a CRD (pkg/quota/v1/generic object count evaluator).
+        await CreateQuotaAsync("executions", new() { ["count/codeexecutions.codeexec.dev"] = "1" });
+        Task Create(string name) => Client.CustomObjects.CreateNamespacedCustomObjectAsync(new Dictionary<string, object>
+        {
+            ["apiVersion"] = "codeexec.dev/v1alpha1",
+            ["kind"] = "CodeExecution",
+            ["metadata"] = new Dictionary<string, object> { ["name"] = name },
+            ["spec"] = new Dictionary<string, object> { ["runtime"] = "python", ["code"] = "print(1)" },
+        }, "codeexec.dev", "v1alpha1", Ns, "codeexecutions", cancellationToken: Ct);
+        await Create("a");
+
+        Assert.Equal(new Dictionary<string, string> { ["count/codeexecutions.codeexec.dev"] = "1" }, await UsedAsync("executions"));
+        Assert.Equal("codeexecutions.codeexec.dev \"b\" is forbidden: exceeded quota: executions, requested: count/codeexecutions.codeexec.dev=1, used: count/codeexecutions.codeexec.dev=1, limited: count/codeexecutions.codeexec.dev=1",
+            await ForbiddenAsync(() => Create("b")));
+    }
+
+    [Fact]
     public async Task A_dry_run_create_is_checked_but_not_counted()
     {
         await CreateQuotaAsync("q", new() { ["pods"] = "1" });

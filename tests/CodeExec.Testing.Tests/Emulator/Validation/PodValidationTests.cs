@@ -189,6 +189,39 @@ public sealed partial class PodValidationTests : EmulatorTest
     }
 
     [Fact]
+    public async Task validateSeccompProfileField_a_Localhost_profile_below_the_kubelet_directory_is_accepted()
+    {
+        var localhost = new JsonObject { ["type"] = "Localhost", ["localhostProfile"] = "profiles/codeexec.json" };
+        await AssertAcceptedAsync(Pod(s =>
+        {
+            s["securityContext"] = new JsonObject { ["seccompProfile"] = localhost.DeepClone() };
+            First(s)["securityContext"] = new JsonObject { ["seccompProfile"] = localhost.DeepClone() };
+        }));
+        await AssertRefusedAsync(Pod(s => s["securityContext"] = new JsonObject { ["seccompProfile"] = new JsonObject { ["type"] = "Localhost", ["localhostProfile"] = "/var/lib/kubelet/seccomp/p.json" } }),
+            "spec.securityContext.seccompProfile.localhostProfile", "FieldValueInvalid", "Invalid value: \"/var/lib/kubelet/seccomp/p.json\": must be a relative path");
+    }
+
+    // ---- validateHostUsers ----
+
+    [Fact]
+    public async Task validateHostUsers_a_user_namespace_shares_no_host_namespace()
+    {
+        await AssertAcceptedAsync(Pod(s => s["hostUsers"] = false));
+        await AssertAcceptedAsync(Pod(s => { s["hostUsers"] = true; s["hostPID"] = true; }));
+        await AssertRefusedAsync(Pod(s => { s["hostUsers"] = false; s["hostPID"] = true; }),
+            "spec.HostPID", "FieldValueForbidden", "Forbidden: when `pod.Spec.HostUsers` is false");
+        await AssertRefusedAsync(Pod(s => { s["hostUsers"] = false; s["hostIPC"] = true; }),
+            "spec.HostIPC", "FieldValueForbidden", "Forbidden: when `pod.Spec.HostUsers` is false");
+    }
+
+    [Fact]
+    public async Task ValidateSecurityContext_procMount_Unmasked_is_accepted_with_spec_hostUsers_false()
+    {
+        // hostUsers is a PodSpec field in v1 (the internal type keeps it in PodSecurityContext).
+        await AssertAcceptedAsync(Pod(s => { s["hostUsers"] = false; First(s)["securityContext"] = new JsonObject { ["procMount"] = "Unmasked" }; }));
+    }
+
+    [Fact]
     public async Task ValidateAppArmorProfileField_type_required()
     {
         await AssertRefusedAsync(Pod(s => s["securityContext"] = new JsonObject { ["appArmorProfile"] = new JsonObject() }),

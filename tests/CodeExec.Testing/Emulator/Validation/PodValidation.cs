@@ -135,7 +135,8 @@ internal static partial class PodValidation
         }
 
         var gracePeriod = Long(spec, "terminationGracePeriodSeconds");
-        var hostUsers = Bool(Obj(spec, "securityContext"), "hostUsers") ?? true;
+        // v1 carries hostUsers on the PodSpec; the internal type moves it into PodSecurityContext, where upstream reads it.
+        var hostUsers = Bool(spec, "hostUsers") ?? true;
         var volumes = ValidateVolumes(Arr(spec, "volumes"), path.Child("volumes"), errors);
         ValidateContainers(Arr(spec, "containers"), volumes, gracePeriod, hostUsers, path.Child("containers"), errors);
         ValidateInitContainers(Arr(spec, "initContainers"), Arr(spec, "containers"), volumes, gracePeriod, hostUsers, path.Child("initContainers"), errors);
@@ -144,6 +145,7 @@ internal static partial class PodValidation
         ValidateDnsPolicy(Str(spec, "dnsPolicy") ?? "", path.Child("dnsPolicy"), errors);
         ValidatePodSpecSecurityContext(spec, path.Child("securityContext"), errors);
         ValidatePodDnsConfig(Obj(spec, "dnsConfig"), Str(spec, "dnsPolicy"), path.Child("dnsConfig"), errors);
+        ValidateHostUsers(spec, path, errors);
 
         foreach (var field in new[] { "serviceAccountName", "nodeName" })
         {
@@ -325,6 +327,27 @@ internal static partial class PodValidation
     }
 
     /// <summary><c>validatePodHostNetworkDeps</c>: with hostNetwork, every hostPort equals its containerPort.</summary>
+    /// <summary>
+    /// <c>validateHostUsers</c> (pkg/apis/core/validation/validation.go, called from <c>ValidatePodSpec</c> after
+    /// <c>validateWindowsHostProcessPod</c>): with <c>hostUsers: false</c> the Pod may not share the node's network, PID
+    /// or IPC namespace. The field names in the paths are upstream's own ("HostPID", "HostIPC").
+    /// </summary>
+    private static void ValidateHostUsers(JsonObject spec, string path, List<FieldError> errors)
+    {
+        if (Bool(spec, "hostUsers") != false)
+        {
+            return;
+        }
+
+        foreach (var (field, name) in new[] { ("hostNetwork", "hostNetwork"), ("hostPID", "HostPID"), ("hostIPC", "HostIPC") })
+        {
+            if (Bool(spec, field) == true)
+            {
+                errors.Add(FieldError.Forbidden(path.Child(name), "when `pod.Spec.HostUsers` is false"));
+            }
+        }
+    }
+
     private static void ValidatePodHostNetworkDeps(JsonObject spec, string path, List<FieldError> errors)
     {
         if (Bool(spec, "hostNetwork") != true)
