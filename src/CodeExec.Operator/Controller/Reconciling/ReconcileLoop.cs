@@ -39,6 +39,8 @@ internal sealed class ReconcileLoop(
     /// </summary>
     public async Task RunTermAsync(Func<IEnumerable<ObjectKey>> initialKeys, CancellationToken stopTaking, CancellationToken cancelReconciles)
     {
+        // The depth gauge exists from the term's start, also when every key goes straight to a waiting worker.
+        metrics.SetQueueDepth(settings.Name, 0);
         using var queue = new WorkQueue(timeProvider, settings.RetryBackoff, depth => metrics.SetQueueDepth(settings.Name, depth),
             wait => metrics.QueueWaited(settings.Name, wait));
         _queue = queue;
