@@ -46,3 +46,14 @@ app.kubernetes.io/component: operator
 {{- define "codeexec-operator.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
+
+{{/* The .NET console formatter of logFormat: text is "simple", json is "json"; anything else fails the render. */}}
+{{- define "codeexec-operator.logFormatter" -}}
+{{- if eq .Values.logFormat "text" -}}
+simple
+{{- else if eq .Values.logFormat "json" -}}
+json
+{{- else -}}
+{{- fail (printf "logFormat must be text or json, not %q" .Values.logFormat) -}}
+{{- end -}}
+{{- end }}

@@ -88,7 +88,7 @@ public static class ControllerServiceCollectionExtensions
 
     /// <summary>
     /// Registers the machinery every controller shares: leader election (first, so it stops last), the watchers, the
-    /// metrics, the readiness check and <see cref="TimeProvider"/>. The Kubernetes client (<see cref="IKubernetes"/>
+    /// metrics (on the <see cref="System.Diagnostics.Metrics.IMeterFactory"/> of the container), the readiness check and <see cref="TimeProvider"/>. The Kubernetes client (<see cref="IKubernetes"/>
     /// and the watchers' stream source) is registered by the host, or by tests pointing at an emulator.
     /// </summary>
     public static IServiceCollection AddControllerRuntime(this IServiceCollection services)
@@ -102,6 +102,7 @@ public static class ControllerServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<ControllerOptions>();
         services.AddOptions<LeaderElectionOptions>();
+        services.AddMetrics();
         services.AddSingleton<ControllerMetrics>();
         services.AddSingleton<Leadership>();
         services.AddSingleton<LeaderElectionService>();

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using CodeExec.Operator.Controller.Client;
 using k8s;
 
@@ -33,12 +34,18 @@ internal static class KubernetesClientFactory
         return configuration;
     }
 
-    /// <summary>A client on <paramref name="configuration"/> whose requests are limited to the configured QPS and burst.</summary>
-    public static KubernetesApiClient Create(KubernetesClientConfiguration configuration, KubernetesClientOptions options, TimeProvider timeProvider)
+    /// <summary>
+    /// A client on <paramref name="configuration"/> whose requests are limited to the configured QPS and burst, and
+    /// counted and timed by <see cref="KubernetesApiMetricsHandler"/> on <paramref name="meterFactory"/>'s meter.
+    /// </summary>
+    public static KubernetesApiClient Create(KubernetesClientConfiguration configuration, KubernetesClientOptions options, TimeProvider timeProvider,
+        IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
-#pragma warning disable CA2000 // the handler is owned (and disposed) by the client's HTTP pipeline
-        return new KubernetesApiClient(configuration, new ClientRateLimitingHandler(options.Qps, options.Burst, timeProvider));
+#pragma warning disable CA2000 // the handlers are owned (and disposed) by the client's HTTP pipeline
+        return new KubernetesApiClient(configuration,
+            new ClientRateLimitingHandler(options.Qps, options.Burst, timeProvider),
+            new KubernetesApiMetricsHandler(meterFactory));
 #pragma warning restore CA2000
     }
 }

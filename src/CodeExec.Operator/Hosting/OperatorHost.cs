@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using CodeExec.Api;
 using CodeExec.Operator.Controller;
 using CodeExec.Operator.Controller.Caching;
@@ -9,14 +10,13 @@ using CodeExec.Operator.Sandbox;
 using k8s.Exceptions;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using Prometheus;
 
 namespace CodeExec.Operator.Hosting;
 
 /// <summary>
 /// The operator process: a generic host (WebApplication) with the Kubernetes client, the watches and caches of the
 /// operator's kinds, leader election, the controllers, and the endpoints <c>/healthz</c> (liveness),
-/// <c>/readyz</c> (caches synced, elector running) and <c>/metrics</c> (Prometheus), on <c>http://0.0.0.0:8080</c>
+/// <c>/readyz</c> (caches synced, elector running) and <c>/metrics</c> (Prometheus text from OpenTelemetry's exporter), on <c>http://0.0.0.0:8080</c>
 /// unless <c>--urls</c> or <c>ASPNETCORE_URLS</c> say otherwise.
 /// </summary>
 public static class OperatorHost
@@ -78,7 +78,8 @@ public static class OperatorHost
 
     /// <summary>
     /// Registers everything the operator runs: options (<see cref="OperatorOptions"/> under <c>Operator</c>, and
-    /// <see cref="SandboxOptions"/> under <c>Sandbox</c>, checked at start), the rate-limited Kubernetes client, the controller machinery,
+    /// <see cref="SandboxOptions"/> under <c>Sandbox</c>, checked at start), OpenTelemetry (<see cref="OperatorTelemetrySetup"/>),
+    /// the rate-limited and metered Kubernetes client, the controller machinery,
     /// the watches of CodeExecutions (outputs trimmed from the cache), CodeRuntimes and sandbox Pods, and the
     /// controllers. The CodeExecution controller is added here with
     /// <c>services.AddController&lt;CodeExecution, TReconciler&gt;(c =&gt; c.Owns&lt;V1Pod&gt;().Owns&lt;V1NetworkPolicy&gt;())</c>.
@@ -99,12 +100,13 @@ public static class OperatorHost
             host.ShutdownTimeout = controller.GracefulShutdownTimeout + TimeSpan.FromSeconds(10);
         });
 
+        services.AddOperatorTelemetry(configuration);
         services.AddControllerRuntime();
         services.AddKubernetesClient(provider =>
         {
             var options = provider.GetRequiredService<IOptions<KubernetesClientOptions>>().Value;
             return KubernetesClientFactory.Create(KubernetesClientFactory.LoadConfiguration(options), options,
-                provider.GetRequiredService<TimeProvider>());
+                provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<IMeterFactory>());
         });
 
         services.AddWatchedResource<CodeExecution>(watch =>
@@ -122,6 +124,6 @@ public static class OperatorHost
     {
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadinessCheck.Tag) });
-        app.MapMetrics("/metrics");
+        OperatorTelemetrySetup.MapMetrics(app);
     }
 }

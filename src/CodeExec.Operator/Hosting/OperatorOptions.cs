@@ -22,6 +22,24 @@ public sealed class OperatorOptions
 
     /// <summary>Leader election between replicas.</summary>
     public LeaderElectionOptions LeaderElection { get; set; } = new();
+
+    /// <summary>Where traces and metrics go besides <c>/metrics</c>.</summary>
+    public TelemetryOptions Telemetry { get; set; } = new();
+}
+
+/// <summary>
+/// Telemetry export (section <c>Operator:Telemetry</c>). <c>/metrics</c> (Prometheus text, OpenTelemetry's exporter)
+/// is always served; OTLP export of traces and metrics is on when <see cref="OtlpEndpoint"/> or the standard variable
+/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and off by default.
+/// </summary>
+public sealed class TelemetryOptions
+{
+    /// <summary>
+    /// The OTLP collector, for example <c>http://otel-collector.monitoring:4317</c> (gRPC, OpenTelemetry's default
+    /// protocol). Null or empty: <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> decides, and the other standard <c>OTEL_EXPORTER_OTLP_*</c>
+    /// variables (protocol, headers, timeout) apply either way.
+    /// </summary>
+    public string? OtlpEndpoint { get; set; }
 }
 
 /// <summary>How the operator reaches the API server (section <c>Operator:Kubernetes</c>).</summary>

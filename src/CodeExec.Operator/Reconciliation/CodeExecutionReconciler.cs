@@ -180,7 +180,7 @@ internal sealed class CodeExecutionReconciler(
             ours.Add(ensured.Child!);
             if (ensured.Created && child is V1Pod)
             {
-                metrics.PodCreated();
+                metrics.PodCreated(admission.RuntimeName);
             }
         }
 
@@ -285,7 +285,7 @@ internal sealed class CodeExecutionReconciler(
             }
         }
 
-        metrics.ExecutionFinished(status.Phase!, status.Reason, status.DurationMs, status.StdoutTruncated == true, status.StderrTruncated == true);
+        metrics.ExecutionFinished(updated, pod);
         var (eventReason, warning) = status.Phase switch
         {
             ExecutionPhase.Succeeded => (ExecutionEventReasons.Succeeded, false),
@@ -309,7 +309,7 @@ internal sealed class CodeExecutionReconciler(
     {
         var status = FinalStatusBuilder.Rejected(execution, admission, time);
         var updated = await WriteStatusAsync(execution, status, cancellationToken);
-        metrics.ExecutionFinished(ExecutionPhase.Rejected, ExecutionReason.Rejected, null, false, false);
+        metrics.ExecutionFinished(updated, null);
         await events.RecordAsync(updated, ExecutionEventReasons.Rejected, admission.Message!, true, cancellationToken);
         return await ExpireAsync(updated, cancellationToken);
     }
@@ -482,7 +482,7 @@ internal sealed class CodeExecutionReconciler(
         status.NetworkPolicyUid = ours.OfType<V1NetworkPolicy>().FirstOrDefault()?.Metadata.Uid;
         status.CodeObjectUid = ours.FirstOrDefault(c => c is V1ConfigMap or V1Secret)?.Metadata.Uid;
         var updated = await WriteStatusAsync(execution, status, cancellationToken);
-        metrics.ExecutionFinished(ExecutionPhase.Failed, reason, null, false, false);
+        metrics.ExecutionFinished(updated, null);
         await events.RecordAsync(updated, reason, message, true, cancellationToken);
         logger.LogWarning("{Namespace}/{Name} failed before its Pod was created: {Reason}: {Message}",
             execution.Metadata.NamespaceProperty, execution.Metadata.Name, reason, message);

@@ -44,6 +44,7 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
         { "an existing ServiceAccount", ["--set", "serviceAccount.create=false", "--set", "serviceAccount.name=codeexec-ops"] },
         { "Falco rules on, user roles off", ["--set", "falco.rules.enabled=true", "--set", "userRoles.create=false"] },
         { "code source access policy off", ["--set", "codeSourceAccessPolicy.enabled=false"] },
+        { "JSON logs and OTLP export", ["--set", "logFormat=json", "--set", "otlp.endpoint=http://otel-collector.monitoring:4317"] },
         {
             "names, image and collector overridden",
             ["--set", "fullnameOverride=cx", "--set", "image.repository=registry.example.com/codeexec-operator", "--set", "image.tag=0.1.0",
@@ -210,6 +211,28 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
         Assert.Equal("python", Assert.Single(marked).Metadata.Name);
         Assert.All(runtimes, r => Assert.Equal("gvisor", r.Spec.RuntimeClassName));
         Assert.Empty(without);
+    }
+
+    [Theory]
+    [InlineData("text", "simple")]
+    [InlineData("json", "json")]
+    public void LogFormat_picks_the_console_formatter_and_otlp_endpoint_sets_the_standard_variable(string logFormat, string formatter)
+    {
+        var plain = Assert.Single(Render("--set", "logFormat=" + logFormat).All<V1Deployment>());
+        var exporting = Assert.Single(Render("--set", "otlp.endpoint=http://otel-collector.monitoring:4317").All<V1Deployment>());
+
+        Assert.Equal(formatter, OperatorDeploymentChecks.Env(OperatorDeploymentChecks.Manager(plain), "Logging__Console__FormatterName"));
+        Assert.Null(OperatorDeploymentChecks.Env(OperatorDeploymentChecks.Manager(plain), "OTEL_EXPORTER_OTLP_ENDPOINT"));
+        Assert.Equal("http://otel-collector.monitoring:4317", OperatorDeploymentChecks.Env(OperatorDeploymentChecks.Manager(exporting), "OTEL_EXPORTER_OTLP_ENDPOINT"));
+    }
+
+    [Fact]
+    public void Rendering_refuses_a_log_format_other_than_text_or_json()
+    {
+        var result = ExternalTool.Run(Helm(), "template", "codeexec-operator", ChartDirectory, "--set", "logFormat=xml");
+
+        Assert.False(result.Succeeded, "helm template accepted logFormat=xml");
+        Assert.Contains("logFormat must be text or json", result.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Reflection;
 using k8s.Models;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Console;
 using Xunit;
 
 namespace CodeExec.Operator.Tests.Deploy;
@@ -44,9 +45,21 @@ public sealed class OperatorSettingsTests
     private static bool Binds(Assembly assembly, string environmentName)
     {
         var path = environmentName.Split("__");
-        var sectionParts = path.Length > 2 && SectionTypes.ContainsKey(path[0] + "__" + path[1]) ? 2 : 1;
-        if (!SectionTypes.TryGetValue(string.Join("__", path.Take(sectionParts)), out var typeName)) return false;
-        var type = assembly.GetType(typeName);
+        Type? type;
+        int sectionParts;
+        if (path is ["Logging", "Console", ..])
+        {
+            // .NET's console logger options (Logging:Console:FormatterName picks simple or json).
+            type = typeof(ConsoleLoggerOptions);
+            sectionParts = 2;
+        }
+        else
+        {
+            sectionParts = path.Length > 2 && SectionTypes.ContainsKey(path[0] + "__" + path[1]) ? 2 : 1;
+            if (!SectionTypes.TryGetValue(string.Join("__", path.Take(sectionParts)), out var typeName)) return false;
+            type = assembly.GetType(typeName);
+        }
+
         foreach (var part in path.Skip(sectionParts))
         {
             var property = type?.GetProperty(part, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);

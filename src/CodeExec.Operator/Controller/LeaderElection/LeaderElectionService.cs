@@ -49,7 +49,7 @@ internal sealed class LeaderElectionService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        leadership.Changed += isLeader => metrics.IsLeader.Set(isLeader ? 1 : 0);
+        leadership.Changed += metrics.SetLeader;
         if (!settings.Enabled)
         {
             leadership.ElectorRunning = true;

@@ -12,9 +12,12 @@ namespace CodeExec.Operator.Controller.Queue;
 /// <item><see cref="AddAfter"/> delays a key (the earliest of several delays wins) and <see cref="AddWithBackoff"/>
 /// delays it by a per-key exponential backoff that <see cref="Forget"/> resets.</item>
 /// </list>
-/// Delays run on the given <see cref="TimeProvider"/>, so tests drive them with a fake clock.
+/// Delays run on the given <see cref="TimeProvider"/>, so tests drive them with a fake clock. <paramref name="depthChanged"/>
+/// hears the count of ready keys after each change; <paramref name="waited"/> how long each key handed out was ready before
+/// a worker took it (zero when a worker was already waiting).
 /// </summary>
-internal sealed class WorkQueue(TimeProvider timeProvider, ExponentialBackoff retryBackoff, Action<int>? depthChanged = null) : IDisposable
+internal sealed class WorkQueue(TimeProvider timeProvider, ExponentialBackoff retryBackoff, Action<int>? depthChanged = null,
+    Action<TimeSpan>? waited = null) : IDisposable
 {
     private readonly Lock _lock = new();
     private readonly RoundRobinByNamespace _ready = new();
@@ -23,6 +26,7 @@ internal sealed class WorkQueue(TimeProvider timeProvider, ExponentialBackoff re
     private readonly Dictionary<ObjectKey, int> _failures = [];
     private readonly Dictionary<ObjectKey, DelayedKey> _delayed = [];
     private readonly LinkedList<TaskCompletionSource<ObjectKey?>> _waiters = new();
+    private readonly Dictionary<ObjectKey, long> _readySince = [];
     private bool _shutDown;
 
     private sealed record DelayedKey(DateTimeOffset Due, ITimer Timer);
@@ -85,7 +89,7 @@ internal sealed class WorkQueue(TimeProvider timeProvider, ExponentialBackoff re
                 return;
             }
 
-            _ready.Enqueue(key);
+            Enqueue(key);
             depth = _ready.Count;
         }
 
@@ -168,6 +172,7 @@ internal sealed class WorkQueue(TimeProvider timeProvider, ExponentialBackoff re
         LinkedListNode<TaskCompletionSource<ObjectKey?>> node;
         ObjectKey readyKey;
         int depth;
+        var wait = TimeSpan.Zero;
         lock (_lock)
         {
             if (_shutDown)
@@ -177,6 +182,11 @@ internal sealed class WorkQueue(TimeProvider timeProvider, ExponentialBackoff re
 
             if (_ready.TryDequeue(out readyKey))
             {
+                if (_readySince.Remove(readyKey, out var since))
+                {
+                    wait = timeProvider.GetElapsedTime(since);
+                }
+
                 _dirty.Remove(readyKey);
                 _processing.Add(readyKey);
                 depth = _ready.Count;
@@ -194,6 +204,7 @@ internal sealed class WorkQueue(TimeProvider timeProvider, ExponentialBackoff re
         if (depth >= 0)
         {
             depthChanged?.Invoke(depth);
+            waited?.Invoke(wait);
             return readyKey;
         }
 
@@ -209,7 +220,13 @@ internal sealed class WorkQueue(TimeProvider timeProvider, ExponentialBackoff re
 
             waiter.TrySetCanceled(cancellationToken);
         });
-        return await waiter.Task;
+        var handed = await waiter.Task;
+        if (handed is not null)
+        {
+            waited?.Invoke(TimeSpan.Zero);
+        }
+
+        return handed;
     }
 
     /// <summary>Marks <paramref name="key"/> no longer in process; if it was added meanwhile it is queued again now.</summary>
@@ -224,7 +241,7 @@ internal sealed class WorkQueue(TimeProvider timeProvider, ExponentialBackoff re
                 return;
             }
 
-            _ready.Enqueue(key);
+            Enqueue(key);
             depth = _ready.Count;
         }
 
@@ -250,6 +267,7 @@ internal sealed class WorkQueue(TimeProvider timeProvider, ExponentialBackoff re
 
             _delayed.Clear();
             _ready.Clear();
+            _readySince.Clear();
             _dirty.Clear();
             waiters = [.. _waiters];
             _waiters.Clear();
@@ -333,6 +351,13 @@ internal sealed class WorkQueue(TimeProvider timeProvider, ExponentialBackoff re
         }
 
         Add(key);
+    }
+
+    // Called under the lock: queues a ready key and notes since when it waits.
+    private void Enqueue(ObjectKey key)
+    {
+        _ready.Enqueue(key);
+        _readySince[key] = timeProvider.GetTimestamp();
     }
 
     // Called under the lock with a key already in _dirty: hands it straight to a waiting taker if there is one.

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using CodeExec.Operator.Controller.Metrics;
 using CodeExec.Operator.Controller.Queue;
 using Microsoft.Extensions.Logging;
@@ -38,8 +39,10 @@ internal sealed class ReconcileLoop(
     /// </summary>
     public async Task RunTermAsync(Func<IEnumerable<ObjectKey>> initialKeys, CancellationToken stopTaking, CancellationToken cancelReconciles)
     {
-        var depth = metrics.QueueDepth.WithLabels(settings.Name);
-        using var queue = new WorkQueue(timeProvider, settings.RetryBackoff, value => depth.Set(value));
+        // The depth gauge exists from the term's start, also when every key goes straight to a waiting worker.
+        metrics.SetQueueDepth(settings.Name, 0);
+        using var queue = new WorkQueue(timeProvider, settings.RetryBackoff, depth => metrics.SetQueueDepth(settings.Name, depth),
+            wait => metrics.QueueWaited(settings.Name, wait));
         _queue = queue;
         try
         {
@@ -87,9 +90,14 @@ internal sealed class ReconcileLoop(
 
     private async Task ProcessAsync(WorkQueue queue, ObjectKey key, CancellationToken cancellationToken)
     {
-        var active = metrics.ActiveReconciles.WithLabels(settings.Name);
-        active.Inc();
+        // Every log line of this reconcile (the loop's and the reconciler's) carries the object's namespace and name.
+        using var scope = logger.BeginScope("{Namespace}/{Name}", key.Namespace, key.Name);
+        using var activity = OperatorTelemetry.ActivitySource.StartActivity("reconcile " + settings.Name);
+        activity?.SetTag("k8s.namespace.name", key.Namespace);
+        activity?.SetTag("codeexec.execution.name", key.Name);
+        metrics.ActiveReconciles(settings.Name, +1);
         var started = timeProvider.GetTimestamp();
+        var outcome = "cancelled";
         try
         {
             var result = await reconcile(key, cancellationToken);
@@ -97,7 +105,7 @@ internal sealed class ReconcileLoop(
             {
                 var delay = queue.AddWithBackoff(key);
                 logger.LogDebug("{Controller} {Key}: requeued with backoff {Delay}", settings.Name, key, delay);
-                metrics.ReconcileTotal.WithLabels(settings.Name, "requeue").Inc();
+                outcome = "requeue";
             }
             else
             {
@@ -107,7 +115,7 @@ internal sealed class ReconcileLoop(
                     queue.AddAfter(key, after);
                 }
 
-                metrics.ReconcileTotal.WithLabels(settings.Name, "success").Inc();
+                outcome = "success";
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -118,13 +126,14 @@ internal sealed class ReconcileLoop(
         {
             var delay = queue.AddWithBackoff(key);
             logger.LogError(e, "{Controller} {Key}: reconcile failed; retrying in {Delay}", settings.Name, key, delay);
-            metrics.ReconcileErrors.WithLabels(settings.Name).Inc();
-            metrics.ReconcileTotal.WithLabels(settings.Name, "error").Inc();
+            outcome = "error";
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
         }
         finally
         {
-            metrics.ReconcileDuration.WithLabels(settings.Name).Observe(timeProvider.GetElapsedTime(started).TotalSeconds);
-            active.Dec();
+            activity?.SetTag("result", outcome);
+            metrics.ReconcileFinished(settings.Name, outcome == "cancelled" ? null : outcome, timeProvider.GetElapsedTime(started));
+            metrics.ActiveReconciles(settings.Name, -1);
         }
     }
 }

@@ -128,7 +128,7 @@ internal sealed class ResourceWatcher<TEntity>(
             catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Gone)
             {
                 logger.LogInformation("{Resource}: resourceVersion {Version} expired (410); listing again", Name, ResourceVersion);
-                metrics.WatchRestarts.WithLabels(Name, "expired").Inc();
+                metrics.WatchRestarted(Name, "expired");
                 ResourceVersion = null;
             }
             catch (Exception e)
@@ -136,7 +136,7 @@ internal sealed class ResourceWatcher<TEntity>(
                 failures++;
                 var delay = _errorBackoff.DelayAfter(failures);
                 logger.LogWarning(e, "{Resource}: list/watch failed ({Failures} in a row); retrying in {Delay}", Name, failures, delay);
-                metrics.WatchRestarts.WithLabels(Name, "error").Inc();
+                metrics.WatchRestarted(Name, "error");
                 try
                 {
                     await Task.Delay(delay, timeProvider, cancellationToken);
@@ -193,7 +193,7 @@ internal sealed class ResourceWatcher<TEntity>(
         ListCount++;
         ResourceVersion = listVersion ?? throw new InvalidDataException($"{Name}: list without a resourceVersion");
         cache.MarkSynced();
-        metrics.CachedObjects.WithLabels(Name).Set(cache.Count);
+        metrics.SetCachedObjects(Name, cache.Count);
         logger.LogDebug("{Resource}: listed {Count} objects at resourceVersion {Version}", Name, items.Count, ResourceVersion);
         foreach (var added in diff.Added)
         {
@@ -243,7 +243,7 @@ internal sealed class ResourceWatcher<TEntity>(
                 if (watchEvent.IsExpired)
                 {
                     logger.LogInformation("{Resource}: watch from {Version} expired (410); listing again", Name, resourceVersion);
-                    metrics.WatchRestarts.WithLabels(Name, "expired").Inc();
+                    metrics.WatchRestarted(Name, "expired");
                     ResourceVersion = null;
                     return true;
                 }
@@ -261,7 +261,7 @@ internal sealed class ResourceWatcher<TEntity>(
             logger.LogInformation("{Resource}: watch silent past its timeout; starting it again", Name);
         }
 
-        metrics.WatchRestarts.WithLabels(Name, "closed").Inc();
+        metrics.WatchRestarted(Name, "closed");
         return events > 0 || timeProvider.GetElapsedTime(started) >= ShortestHealthyWatch;
     }
 
@@ -296,7 +296,7 @@ internal sealed class ResourceWatcher<TEntity>(
                 return;
         }
 
-        metrics.CachedObjects.WithLabels(Name).Set(cache.Count);
+        metrics.SetCachedObjects(Name, cache.Count);
     }
 
     private bool KeepTrimmed(TEntity entity, Func<TEntity, bool> keep)

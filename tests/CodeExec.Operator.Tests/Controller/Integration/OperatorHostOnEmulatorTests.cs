@@ -1,6 +1,7 @@
 using System.Net;
 using CodeExec.Operator.Controller;
 using CodeExec.Operator.Controller.Caching;
+using CodeExec.Operator.Tests.Harness;
 using CodeExec.Testing.Emulator;
 using k8s;
 using k8s.Models;
@@ -101,9 +102,10 @@ public sealed class OperatorHostOnEmulatorTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        Assert.Contains("codeexec_controller_reconcile_total{controller=\"CodeExecution\",result=\"success\"}", metrics, StringComparison.Ordinal);
-        Assert.Contains("codeexec_controller_leader 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("codeexec_controller_cached_objects{resource=\"codeexecutions.codeexec.dev\"}", metrics, StringComparison.Ordinal);
+        var samples = PrometheusText.Parse(metrics);
+        Assert.Contains(samples, s => s.Name == "codeexec_controller_reconcile_total" && s.Has(("controller", "CodeExecution"), ("result", "success")));
+        Assert.Contains(samples, s => s.Name == "codeexec_controller_leader" && s.Value == 1);
+        Assert.Contains(samples, s => s.Name == "codeexec_controller_cached_objects" && s.Has(("resource", "codeexecutions.codeexec.dev")));
     }
 }
 

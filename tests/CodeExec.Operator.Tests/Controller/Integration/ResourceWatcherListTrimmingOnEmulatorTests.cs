@@ -6,6 +6,7 @@ using CodeExec.Operator.Controller.Metrics;
 using CodeExec.Operator.Controller.Watching;
 using CodeExec.Operator.Hosting;
 using CodeExec.Operator.Reconciliation;
+using CodeExec.Operator.Tests.Controller.Fakes;
 using CodeExec.Testing.Emulator;
 using k8s;
 using k8s.Models;
@@ -79,7 +80,7 @@ public sealed class ResourceWatcherListTrimmingOnEmulatorTests : IAsyncLifetime
         _watcher = new ResourceWatcher<V1ConfigMap>(_source, resource, options,
             new WatcherSettings(TimeSpan.FromMinutes(5), ListPageSize: 500,
                 new ExponentialBackoffSettings(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200))),
-            _cache, new ControllerMetrics(), TimeProvider.System, NullLogger.Instance);
+            _cache, TestMeters.ControllerMetrics(), TimeProvider.System, NullLogger.Instance);
     }
 
     public async ValueTask DisposeAsync()
@@ -213,7 +214,7 @@ public sealed class ResourceWatcherListTrimmingOnEmulatorTests : IAsyncLifetime
         var watcher = new ResourceWatcher<V1ConfigMap>(_source, resource, options,
             new WatcherSettings(TimeSpan.FromMinutes(5), ListPageSize: 500,
                 new ExponentialBackoffSettings(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200))),
-            cache, new ControllerMetrics(), TimeProvider.System, NullLogger.Instance);
+            cache, TestMeters.ControllerMetrics(), TimeProvider.System, NullLogger.Instance);
         _running = watcher.RunAsync(_stop.Token);
         await watcher.WaitForSyncAsync(Ct);
         Assert.Equal(["owned-000", "owned-001"], cache.List().Select(c => c.Metadata.Name).Order());

@@ -5,6 +5,7 @@ using CodeExec.Operator.Controller.Client;
 using CodeExec.Operator.Controller.Metrics;
 using CodeExec.Operator.Controller.Watching;
 using CodeExec.Operator.Hosting;
+using CodeExec.Operator.Tests.Controller.Fakes;
 using CodeExec.Testing.Emulator;
 using k8s;
 using k8s.Models;
@@ -32,7 +33,7 @@ public sealed class WatcherOnEmulatorTests : IAsyncLifetime
         _watcher = new ResourceWatcher<CodeExecution>(_client, OperatorHost.CodeExecutionResource, options,
             new WatcherSettings(TimeSpan.FromMinutes(5), ListPageSize: 2,
                 new ExponentialBackoffSettings(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200))),
-            _cache, new ControllerMetrics(), TimeProvider.System, NullLogger.Instance);
+            _cache, TestMeters.ControllerMetrics(), TimeProvider.System, NullLogger.Instance);
     }
 
     public async ValueTask DisposeAsync()

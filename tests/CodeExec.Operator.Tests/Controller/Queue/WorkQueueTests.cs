@@ -203,4 +203,24 @@ public sealed class WorkQueueTests : IDisposable
 
         Assert.Equal([1, 2], reported);
     }
+
+    [Fact]
+    public async Task The_wait_of_each_key_from_ready_to_taken_is_reported()
+    {
+        var waits = new List<TimeSpan>();
+        using var queue = new WorkQueue(_time, new ExponentialBackoff(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)), waited: waits.Add);
+
+        queue.Add(A);
+        _time.Advance(TimeSpan.FromSeconds(3));
+        queue.Add(B);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(A, await queue.TakeAsync(Token));
+        Assert.Equal(B, await queue.TakeAsync(Token));
+        queue.Done(A);
+        var waiting = queue.TakeAsync(Token);
+        queue.Add(A); // handed straight to the waiting worker
+        Assert.Equal(A, await waiting);
+
+        Assert.Equal([TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(2), TimeSpan.Zero], waits);
+    }
 }

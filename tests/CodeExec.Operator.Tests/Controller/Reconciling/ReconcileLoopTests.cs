@@ -1,8 +1,11 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using CodeExec.Operator.Controller;
 using CodeExec.Operator.Controller.Metrics;
 using CodeExec.Operator.Controller.Queue;
 using CodeExec.Operator.Controller.Reconciling;
+using CodeExec.Operator.Tests.Controller.Fakes;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
@@ -13,7 +16,7 @@ public sealed class ReconcileLoopTests
 {
     private static readonly ObjectKey A = new("ns", "a");
     private static readonly ObjectKey B = new("ns", "b");
-    private static readonly ControllerMetrics Metrics = new();
+    private static readonly ControllerMetrics Metrics = TestMeters.ControllerMetrics();
     private readonly FakeTimeProvider _time = new();
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
@@ -252,4 +255,63 @@ public sealed class ReconcileLoopTests
 
     // Waits for a state the code under test reaches on its own threads; the bound only stops a broken test from hanging.
     private static Task WaitUntilAsync(Func<bool> condition) => Integration.EmulatedCluster.EventuallyAsync(condition);
+}
+
+/// <summary>What a reconcile sees of telemetry: its logging scope (namespace and name) and its activity.</summary>
+public sealed class ReconcileLoopTelemetryTests
+{
+    [Fact]
+    public async Task Each_reconcile_logs_within_a_scope_of_its_namespace_and_name_and_runs_in_an_activity()
+    {
+        var scopes = new ScopeSeeingProvider();
+        using var factory = LoggerFactory.Create(logging => logging.AddProvider(scopes));
+        var seen = new TaskCompletionSource<(string? Scope, Activity? Activity)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stopped = new List<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == OperatorTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity => { lock (stopped) { stopped.Add(activity); } },
+        };
+        ActivitySource.AddActivityListener(listener);
+        var loop = new ReconcileLoop(new ReconcileLoopSettings("CodeExecution", 1, new ExponentialBackoff(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1))),
+            (key, _) =>
+            {
+                string? scope = null;
+                scopes.Provider!.ForEachScope((state, _) => scope = state?.ToString(), (object?)null);
+                seen.TrySetResult((scope, Activity.Current));
+                return Task.FromResult(ReconcileResult.Done);
+            },
+            TestMeters.ControllerMetrics(), TimeProvider.System, factory.CreateLogger("loop"));
+        using var stop = new CancellationTokenSource();
+
+        var term = loop.RunTermAsync(() => [new ObjectKey("team-a", "hello")], stop.Token, CancellationToken.None);
+        var (scope, activity) = await seen.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        await stop.CancelAsync();
+        await term.WaitAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal("team-a/hello", scope);
+        Assert.NotNull(activity);
+        Assert.Equal("reconcile CodeExecution", activity.OperationName);
+        Assert.Equal("team-a", activity.GetTagItem("k8s.namespace.name"));
+        Assert.Equal("hello", activity.GetTagItem("codeexec.execution.name"));
+        lock (stopped)
+        {
+            Assert.Equal("success", Assert.Single(stopped, a => a == activity).GetTagItem("result"));
+        }
+    }
+
+    /// <summary>A logger provider that keeps the factory's scope provider, where the scopes of all its loggers land.</summary>
+    private sealed class ScopeSeeingProvider : ILoggerProvider, ISupportExternalScope
+    {
+        public IExternalScopeProvider? Provider { get; private set; }
+
+        public ILogger CreateLogger(string categoryName) => NullLogger.Instance;
+
+        public void SetScopeProvider(IExternalScopeProvider scopeProvider) => Provider = scopeProvider;
+
+        public void Dispose()
+        {
+        }
+    }
 }

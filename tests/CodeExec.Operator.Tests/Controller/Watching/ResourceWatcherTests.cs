@@ -15,7 +15,7 @@ namespace CodeExec.Operator.Tests.Controller.Watching;
 public sealed class ResourceWatcherTests : IAsyncDisposable
 {
     private static readonly ResourceType CodeExecutions = new("codeexec.dev", "v1alpha1", "codeexecutions", "CodeExecution");
-    private static readonly ControllerMetrics Metrics = new();
+    private static readonly ControllerMetrics Metrics = TestMeters.ControllerMetrics();
     private readonly ScriptedStreamSource _api = new();
     private readonly ObservedTimeProvider _time = new();
     private readonly ObjectCache<CodeExecution> _cache = new(CacheTrimming.TrimCodeExecution);
