@@ -25,7 +25,10 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
     {
         { "defaults", [] },
         { "one replica without leader election", ["--set", "replicas=1", "--set", "leaderElection.enabled=false"] },
-        { "ServiceMonitor on", ["--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.serviceMonitor.labels.release=prometheus"] },
+        {
+            "ServiceMonitor and PrometheusRule on",
+            ["--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.serviceMonitor.labels.release=prometheus", "--set", "metrics.prometheusRule.enabled=true"]
+        },
         { "runtimes off", ["--set", "defaultRuntimes.install=false"] },
         {
             "RuntimeClass and PriorityClass from the cluster",
@@ -232,7 +235,9 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
         var result = ExternalTool.Run(Helm(), "template", "codeexec-operator", ChartDirectory, "--set", "logFormat=xml");
 
         Assert.False(result.Succeeded, "helm template accepted logFormat=xml");
-        Assert.Contains("logFormat must be text or json", result.Stderr, StringComparison.Ordinal);
+        // values.schema.json refuses it before the template's own check ("logFormat must be text or json") runs.
+        Assert.Contains("/logFormat", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("'text', 'json'", result.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -351,6 +356,41 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
         Assert.Equal("codeexec-operator", spread.LabelSelector.MatchLabels["app.kubernetes.io/name"]);
         Assert.Equal(("kubernetes.io/hostname", 2), (Assert.Single(custom).TopologyKey, custom[0].MaxSkew));
     }
+
+    [Fact]
+    public void Alerts_are_rendered_when_asked_for_equal_to_config_and_name_only_metrics_the_operator_exports()
+    {
+        Assert.Empty(Render().All<PrometheusRuleManifest>());
+        var rule = Assert.Single(Render("--set", "metrics.prometheusRule.enabled=true", "--set", "metrics.prometheusRule.labels.release=prometheus")
+            .All<PrometheusRuleManifest>());
+        var kustomized = Assert.Single(Kustomize.Build("config/prometheus").All<PrometheusRuleManifest>());
+
+        Assert.Equal("prometheus", rule.Metadata.Labels["release"]);
+        Assert.Equal(Canonical(kustomized.Spec), Canonical(rule.Spec));
+        // Every metric an alert reads is one the README's metrics table lists (the names OperatorTelemetryTests scrapes).
+        var readme = File.ReadAllText(RepositoryFiles.PathOf("README.md"));
+        var alerts = rule.Spec.Groups.SelectMany(g => g.Rules).ToList();
+        Assert.NotEmpty(alerts);
+        foreach (var alert in alerts)
+        {
+            Assert.False(string.IsNullOrEmpty(alert.For), alert.Alert + " has no for");
+            Assert.Contains(alert.Labels["severity"], new[] { "warning", "critical" });
+            foreach (var metric in MetricName().Matches(alert.Expr).Select(m => m.Value).Distinct())
+            {
+                Assert.True(readme.Contains("| `" + metric + "`", StringComparison.Ordinal), $"{alert.Alert} reads {metric}, which the README's metrics table does not list");
+            }
+        }
+    }
+
+    private static List<string> Canonical(PrometheusRuleSpec spec) =>
+    [
+        .. spec.Groups.SelectMany(g => g.Rules.Select(r => string.Join(" | ", g.Name, r.Alert, r.Expr.Trim(), r.For,
+            string.Join(",", r.Labels.OrderBy(l => l.Key, StringComparer.Ordinal)),
+            string.Join(",", r.Annotations.OrderBy(a => a.Key, StringComparer.Ordinal))))),
+    ];
+
+    [GeneratedRegex(@"codeexec_[a-z_]+")]
+    private static partial Regex MetricName();
 
     private static string YamlOf(object value) => k8s.KubernetesYaml.Serialize(value);
 

@@ -8,12 +8,13 @@ namespace CodeExec.Operator.Tests.Deploy;
 /// <summary>The typed objects of a multi-document manifest stream (kubectl kustomize or helm template output).</summary>
 internal sealed partial class ManifestSet(IReadOnlyList<object> objects)
 {
-    /// <summary>Kinds the client library does not know: this project's own and the Prometheus Operator's ServiceMonitor.</summary>
+    /// <summary>Kinds the client library does not know: this project's own and the Prometheus Operator's ServiceMonitor and PrometheusRule.</summary>
     private static readonly Dictionary<string, Type> ExtraKinds = new()
     {
         ["codeexec.dev/v1alpha1/CodeRuntime"] = typeof(Api.CodeRuntime),
         ["codeexec.dev/v1alpha1/CodeExecution"] = typeof(Api.CodeExecution),
         ["monitoring.coreos.com/v1/ServiceMonitor"] = typeof(ServiceMonitorManifest),
+        ["monitoring.coreos.com/v1/PrometheusRule"] = typeof(PrometheusRuleManifest),
     };
 
     public IReadOnlyList<object> Objects { get; } = objects;
@@ -73,4 +74,44 @@ internal sealed class ServiceMonitorEndpoint
     public string? Path { get; set; }
 
     public string? Interval { get; set; }
+}
+
+/// <summary>The parts of a Prometheus Operator PrometheusRule the tests read.</summary>
+internal sealed class PrometheusRuleManifest : IKubernetesObject<V1ObjectMeta>
+{
+    public string ApiVersion { get; set; } = "";
+
+    public string Kind { get; set; } = "";
+
+    public V1ObjectMeta Metadata { get; set; } = new();
+
+    public PrometheusRuleSpec Spec { get; set; } = new();
+}
+
+/// <summary>PrometheusRule spec: groups of rules.</summary>
+internal sealed class PrometheusRuleSpec
+{
+    public IList<PrometheusRuleGroup> Groups { get; set; } = [];
+}
+
+/// <summary>One group of alerting rules.</summary>
+internal sealed class PrometheusRuleGroup
+{
+    public string Name { get; set; } = "";
+
+    public IList<PrometheusAlertRule> Rules { get; set; } = [];
+}
+
+/// <summary>One alerting rule.</summary>
+internal sealed class PrometheusAlertRule
+{
+    public string Alert { get; set; } = "";
+
+    public string Expr { get; set; } = "";
+
+    public string? For { get; set; }
+
+    public IDictionary<string, string> Labels { get; set; } = new Dictionary<string, string>();
+
+    public IDictionary<string, string> Annotations { get; set; } = new Dictionary<string, string>();
 }
