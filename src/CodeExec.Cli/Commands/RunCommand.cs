@@ -91,8 +91,9 @@ internal static class RunCommand
                 : await CleanUpAsync(cluster, name) ? $"interrupted: codeexecution/{name} deleted" : $"interrupted: codeexecution/{name} could not be deleted");
             return ExitCodes.Interrupted;
         }
-        catch (CliException) when (!keep)
+        catch (Exception e) when (!keep && e is CliException or k8s.Autorest.HttpOperationException or HttpRequestException or KubernetesException or IOException)
         {
+            // The wait failed (deleted meanwhile, the API server gone): do not leave the execution behind.
             await CleanUpAsync(cluster, name);
             throw;
         }
