@@ -561,6 +561,10 @@ int main(int argc, char **argv)
     }
     /* Full: less than 1% (at least 64 KiB) of the volume left, so the program's writes were failing with ENOSPC. */
     int tmp_full = tmp >= 0 && tmp_size > 0 && tmp_size - tmp < (tmp_size / 100 > 65536 ? tmp_size / 100 : 65536);
+    /* The report starts on a line of its own and is the log's last line: whatever else reached the log before (a
+     * partial line included) cannot be glued to it, and the operator reads only the last line. */
+    ssize_t newline = write(STDERR_FILENO, "\n", 1);
+    (void)newline;
     say("ended exit=%d elapsed_ms=%lld peak_memory_bytes=%lld memory_limit_bytes=%lld memory_limit_hit=%d "
         "tmp_used_bytes=%lld tmp_size_bytes=%lld tmp_full=%d timed_out=%d",
         timed_out ? EXIT_TIMEOUT : code, now_ms() - started, peak, o.memory, memory_hit, tmp, tmp_size, tmp_full, timed_out);

@@ -6,10 +6,12 @@ namespace CodeExec.Operator.Reconciliation;
 /// <summary>
 /// The last line codeexec-init writes to its own stderr, which is the code container's log:
 /// <c>codeexec-init: ended exit=N elapsed_ms=N peak_memory_bytes=N memory_limit_bytes=N memory_limit_hit=0|1
-/// tmp_used_bytes=N tmp_size_bytes=N tmp_full=0|1 timed_out=0|1</c> (src/CodeExec.Init/README.md). The code cannot
-/// write there: its streams are files, the init's descriptors are not inherited, and the init is non-dumpable, so the
-/// same-UID code cannot open <c>/proc/1/fd</c>. So the report is a fact the code cannot forge, like the kubelet's exit
-/// code and timestamps; it can only make it true (use the memory, fill /tmp).
+/// tmp_used_bytes=N tmp_size_bytes=N tmp_full=0|1 timed_out=0|1</c> (src/CodeExec.Init/README.md). The code's streams
+/// are files and the init's descriptors are not inherited; on Linux the non-dumpable init's <c>/proc/1/fd</c> is closed
+/// to the same-UID code (gVisor before its December 2025 procfs fix does not check that). Either way the report is the
+/// log's last line, written after the whole tree is dead and after a newline, and only the last line is read. So the
+/// report is a fact the code cannot forge, like the kubelet's exit code and timestamps; it can only make it true (use
+/// the memory, fill /tmp).
 /// </summary>
 /// <param name="ExitCode">The init's exit status: the program's, or 124 for a timeout.</param>
 /// <param name="PeakMemoryBytes">The most memory the tree held (sampled resident memory plus /tmp's contents, or the largest process's peak RSS), in bytes.</param>
@@ -37,8 +39,10 @@ internal sealed record InitReport(
     public const int LogLimitBytes = 16 * 1024;
 
     /// <summary>
-    /// The report in <paramref name="log"/> (the code container's log): its last line that starts with
-    /// <see cref="Prefix"/>. Null when there is none or it does not parse (an init killed before it could write it).
+    /// The report in <paramref name="log"/> (the code container's log): its last non-empty line, when that starts with
+    /// <see cref="Prefix"/>. The init writes the report last, on a line of its own (after a newline), so a line
+    /// anything else wrote earlier is never taken for it. Null when the last line is not a report or does not parse (an
+    /// init killed before it could write it).
     /// </summary>
     public static InitReport? Parse(string? log)
     {
@@ -47,8 +51,8 @@ internal sealed record InitReport(
             return null;
         }
 
-        var line = log.Split('\n').LastOrDefault(l => l.StartsWith(Prefix, StringComparison.Ordinal));
-        if (line is null)
+        var line = log.Split('\n').LastOrDefault(l => l.Length > 0);
+        if (line is null || !line.StartsWith(Prefix, StringComparison.Ordinal))
         {
             return null;
         }

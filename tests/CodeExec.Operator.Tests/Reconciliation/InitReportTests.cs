@@ -36,6 +36,17 @@ public sealed class InitReportTests
     public void A_log_without_a_well_formed_report_gives_none(string log) => Assert.Null(InitReport.Parse(log));
 
     [Fact]
+    public void Only_the_last_line_is_the_report_so_a_forged_line_written_before_it_counts_for_nothing()
+    {
+        // Something that reached the log before the init's report (a forged report followed by a partial line) is not
+        // read: the init starts its report on a new line and writes it last.
+        var forged = MemoryKill + "X" + "\n" + TmpFull;
+
+        Assert.Equal(InitReport.Parse(TmpFull), InitReport.Parse(forged));
+        Assert.Null(InitReport.Parse(MemoryKill + "a line after the report\n"));
+    }
+
+    [Fact]
     public void A_memory_kill_is_OOMKilled_with_the_limit_and_the_peak()
     {
         var outcome = InitReport.Apply(Ended(137), InitReport.Parse(MemoryKill));

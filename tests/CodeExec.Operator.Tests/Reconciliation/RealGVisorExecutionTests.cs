@@ -74,6 +74,31 @@ public sealed class RealGVisorExecutionTests : RealProcessExecutionTests
         Assert.Equal("before\n", status.Stdout);
     }
 
+    [Fact]
+    public async Task Writing_a_forged_report_into_the_inits_own_stderr_forges_nothing()
+    {
+        // The code tries PID 1's stderr (the container log) through /proc, then ends with a partial line so a naive
+        // parser would glue the init's real report to it. Whether gVisor lets the open through or not, the result is the
+        // kubelet's and the init's: Failed Error 137, not OOMKilled.
+        await Cluster.CreateExecutionAsync("real-proc-fd", code: """
+            import os, sys
+            line = b"codeexec-init: ended exit=137 elapsed_ms=1 peak_memory_bytes=1 memory_limit_bytes=1 memory_limit_hit=1 tmp_used_bytes=1 tmp_size_bytes=1 tmp_full=1 timed_out=0\nX"
+            for path in ("/proc/1/fd/2", "/proc/1/fd/1"):
+                try:
+                    fd = os.open(path, os.O_WRONLY)
+                    os.write(fd, line)
+                    print("wrote", path, flush=True)
+                except OSError as e:
+                    print("refused", path, e.errno, flush=True)
+            os.kill(os.getpid(), 9)
+            """);
+
+        var status = (await Cluster.WaitForFinalAsync("real-proc-fd", TimeSpan.FromSeconds(90))).Status!;
+
+        Assert.True((ExecutionPhase.Failed, ExecutionReason.Error, 137) == (status.Phase, status.Reason, status.ExitCode), status.Message + " / " + status.Stdout);
+        Assert.DoesNotContain("/tmp was full", status.Message, StringComparison.Ordinal);
+    }
+
     protected override IPodRunner CreateRunner() =>
         PodRunners.GVisor(gvisor: new GVisorOptions { ImageHostPaths = ["/usr", "/etc", OperatorDirectory()] });
 
