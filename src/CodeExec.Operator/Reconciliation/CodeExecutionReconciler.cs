@@ -660,19 +660,15 @@ internal sealed class CodeExecutionReconciler(
     private async Task<((CapturedStream Stdout, CapturedStream Stderr)? Record, string? Error)> CollectOutputAsync(V1Pod pod, SandboxRun run, PodObservation outcome,
         CancellationToken cancellationToken)
     {
-        try
+        var limit = (int)Math.Min(int.MaxValue - 1, run.LogLimitBytes);
+        var (log, unreadable) = await ReadPodLogAsync(pod, outcome, SandboxRenderer.CollectorContainerName, limit, tailLines: null, cancellationToken);
+        if (log is null)
         {
-            var limit = (int)Math.Min(int.MaxValue - 1, run.LogLimitBytes);
-            await using var stream = await client.CoreV1.ReadNamespacedPodLogAsync(pod.Metadata.Name, pod.Metadata.NamespaceProperty,
-                container: SandboxRenderer.CollectorContainerName, limitBytes: limit, cancellationToken: cancellationToken);
-            var log = await ReadAtMostAsync(stream, limit, cancellationToken);
-            var record = OutputRecord.Parse(log, out var error);
-            return (record, error);
+            return (null, $"the collector's log could not be read ({(int)unreadable!.Response.StatusCode} {unreadable.Response.ReasonPhrase})");
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound || CollectorOverdue(pod, outcome, time.GetUtcNow()))
-        {
-            return (null, $"the collector's log could not be read ({(int)e.Response.StatusCode} {e.Response.ReasonPhrase})");
-        }
+
+        var record = OutputRecord.Parse(log, out var error);
+        return (record, error);
     }
 
     /// <summary>
@@ -683,18 +679,34 @@ internal sealed class CodeExecutionReconciler(
     /// </summary>
     private async Task<InitReport?> ReadInitReportAsync(V1Pod pod, PodObservation outcome, CancellationToken cancellationToken)
     {
+        var (log, unreadable) = await ReadPodLogAsync(pod, outcome, SandboxRenderer.CodeContainerName, InitReport.LogLimitBytes,
+            InitReport.LogTailLines, cancellationToken);
+        if (log is null)
+        {
+            logger.LogWarning("{Namespace}/{Pod}: codeexec-init's report could not be read ({Status}); the kubelet's result stands",
+                pod.Metadata.NamespaceProperty, pod.Metadata.Name, (int)unreadable!.Response.StatusCode);
+        }
+
+        return InitReport.Parse(log);
+    }
+
+    /// <summary>
+    /// One container's log of the sandbox Pod, at most <paramref name="limit"/> bytes whatever the server sends. A log
+    /// that is gone (404), or one that cannot be read once the result is overdue, comes back null with the refusal; any
+    /// other failure (a 5xx, a 429, the network) is thrown, so the reconcile is retried with the Pod still there.
+    /// </summary>
+    private async Task<(string? Log, HttpOperationException? Unreadable)> ReadPodLogAsync(V1Pod pod, PodObservation outcome, string container,
+        int limit, int? tailLines, CancellationToken cancellationToken)
+    {
         try
         {
             await using var stream = await client.CoreV1.ReadNamespacedPodLogAsync(pod.Metadata.Name, pod.Metadata.NamespaceProperty,
-                container: SandboxRenderer.CodeContainerName, tailLines: InitReport.LogTailLines, limitBytes: InitReport.LogLimitBytes,
-                cancellationToken: cancellationToken);
-            return InitReport.Parse(await ReadAtMostAsync(stream, InitReport.LogLimitBytes, cancellationToken));
+                container: container, limitBytes: limit, tailLines: tailLines, cancellationToken: cancellationToken);
+            return (await ReadAtMostAsync(stream, limit, cancellationToken), null);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound || CollectorOverdue(pod, outcome, time.GetUtcNow()))
         {
-            logger.LogWarning("{Namespace}/{Pod}: codeexec-init's report could not be read ({Status}); the kubelet's result stands",
-                pod.Metadata.NamespaceProperty, pod.Metadata.Name, (int)e.Response.StatusCode);
-            return null;
+            return (null, e);
         }
     }
 
