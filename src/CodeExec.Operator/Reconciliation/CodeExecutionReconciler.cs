@@ -42,7 +42,7 @@ namespace CodeExec.Operator.Reconciliation;
 /// </list>
 /// </summary>
 internal sealed class CodeExecutionReconciler(
-    IKubernetes client,
+    IOperatorApi api,
     IObjectCache<CodeExecution> executions,
     IObjectCache<CodeRuntime> runtimes,
     IObjectCache<V1Pod> pods,
@@ -530,7 +530,7 @@ internal sealed class CodeExecutionReconciler(
         {
             var key = new ObjectKey(namespaceName, SandboxNames.NetworkPolicy(execution));
             var policy = WithUid(policies.Find(key), policyUid) ?? WithUid(await ReadOrNullAsync(() =>
-                client.NetworkingV1.ReadNamespacedNetworkPolicyAsync(key.Name, namespaceName, cancellationToken: cancellationToken)), policyUid);
+                api.ReadNetworkPolicyAsync(key.Name, namespaceName, cancellationToken)), policyUid);
             if (policy is null)
             {
                 return $"the NetworkPolicy {key.Name} that isolates the sandbox was deleted or replaced while the Pod existed";
@@ -548,9 +548,9 @@ internal sealed class CodeExecutionReconciler(
             var isSecret = ResolvedCode.KindOf(execution) == CodeSourceKind.Secret;
             IKubernetesObject<V1ObjectMeta>? code = isSecret
                 ? WithUid(await ReadOrNullAsync(() =>
-                    client.CoreV1.ReadNamespacedSecretAsync(key.Name, namespaceName, cancellationToken: cancellationToken)), codeUid)
+                    api.ReadSecretAsync(key.Name, namespaceName, cancellationToken)), codeUid)
                 : WithUid(await ReadOrNullAsync(() =>
-                    client.CoreV1.ReadNamespacedConfigMapAsync(key.Name, namespaceName, cancellationToken: cancellationToken)), codeUid);
+                    api.ReadConfigMapAsync(key.Name, namespaceName, cancellationToken)), codeUid);
             if (code is null)
             {
                 return $"the code {(isSecret ? "Secret" : "ConfigMap")} {key.Name} was deleted or replaced while the Pod existed";
@@ -642,10 +642,9 @@ internal sealed class CodeExecutionReconciler(
         }
 
         var metadata = execution.Metadata;
-        await DeleteIgnoringMissingAsync(() => client.CustomObjects.DeleteNamespacedCustomObjectAsync(
-            ApiConstants.Group, ApiConstants.Version, metadata.NamespaceProperty, ApiConstants.CodeExecutionPlural, metadata.Name,
+        await DeleteIgnoringMissingAsync(() => api.DeleteExecutionAsync(metadata.NamespaceProperty, metadata.Name,
             new V1DeleteOptions { PropagationPolicy = "Background", Preconditions = new V1Preconditions { Uid = metadata.Uid } },
-            cancellationToken: cancellationToken));
+            cancellationToken));
         logger.LogInformation("{Namespace}/{Name}: deleted {Ttl} after it finished (ttlSecondsAfterFinished)",
             metadata.NamespaceProperty, metadata.Name, FinalStatusBuilder.FormatDuration((long)ttl.TotalMilliseconds));
         return ReconcileResult.Done;
@@ -700,8 +699,8 @@ internal sealed class CodeExecutionReconciler(
     {
         try
         {
-            await using var stream = await client.CoreV1.ReadNamespacedPodLogAsync(pod.Metadata.Name, pod.Metadata.NamespaceProperty,
-                container: container, limitBytes: limit, tailLines: tailLines, cancellationToken: cancellationToken);
+            await using var stream = await api.ReadPodLogAsync(pod.Metadata.Name, pod.Metadata.NamespaceProperty, container, limit, tailLines,
+                cancellationToken);
             return (await ReadAtMostAsync(stream, limit, cancellationToken), null);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound || CollectorOverdue(pod, outcome, time.GetUtcNow()))
@@ -765,10 +764,10 @@ internal sealed class CodeExecutionReconciler(
         var source = execution.Spec.CodeFrom;
         var namespaceName = execution.Metadata.NamespaceProperty;
         var configMap = source?.ConfigMapKeyRef is { } configMapRef
-            ? await ReadOrNullAsync(() => client.CoreV1.ReadNamespacedConfigMapAsync(configMapRef.Name, namespaceName, cancellationToken: cancellationToken))
+            ? await ReadOrNullAsync(() => api.ReadConfigMapAsync(configMapRef.Name, namespaceName, cancellationToken))
             : null;
         var secret = source?.SecretKeyRef is { } secretRef
-            ? await ReadOrNullAsync(() => client.CoreV1.ReadNamespacedSecretAsync(secretRef.Name, namespaceName, cancellationToken: cancellationToken))
+            ? await ReadOrNullAsync(() => api.ReadSecretAsync(secretRef.Name, namespaceName, cancellationToken))
             : null;
         var code = ResolvedCode.FromReference(execution, configMap, secret, out var error);
         return (code, error);
@@ -812,10 +811,10 @@ internal sealed class CodeExecutionReconciler(
         var namespaceName = child.Metadata.NamespaceProperty;
         return child switch
         {
-            V1NetworkPolicy policy => await client.NetworkingV1.CreateNamespacedNetworkPolicyAsync(policy, namespaceName, cancellationToken: cancellationToken),
-            V1ConfigMap configMap => await client.CoreV1.CreateNamespacedConfigMapAsync(configMap, namespaceName, cancellationToken: cancellationToken),
-            V1Secret secret => await client.CoreV1.CreateNamespacedSecretAsync(secret, namespaceName, cancellationToken: cancellationToken),
-            V1Pod pod => await client.CoreV1.CreateNamespacedPodAsync(pod, namespaceName, cancellationToken: cancellationToken),
+            V1NetworkPolicy policy => await api.CreateNetworkPolicyAsync(policy, namespaceName, cancellationToken),
+            V1ConfigMap configMap => await api.CreateConfigMapAsync(configMap, namespaceName, cancellationToken),
+            V1Secret secret => await api.CreateSecretAsync(secret, namespaceName, cancellationToken),
+            V1Pod pod => await api.CreatePodAsync(pod, namespaceName, cancellationToken),
             _ => throw new ArgumentException($"unexpected child kind {child.Kind}", nameof(child)),
         };
     }
@@ -825,10 +824,10 @@ internal sealed class CodeExecutionReconciler(
         var (name, namespaceName) = (child.Metadata.Name, child.Metadata.NamespaceProperty);
         return child switch
         {
-            V1NetworkPolicy => await ReadOrNullAsync(() => client.NetworkingV1.ReadNamespacedNetworkPolicyAsync(name, namespaceName, cancellationToken: cancellationToken)),
-            V1ConfigMap => await ReadOrNullAsync(() => client.CoreV1.ReadNamespacedConfigMapAsync(name, namespaceName, cancellationToken: cancellationToken)),
-            V1Secret => await ReadOrNullAsync(() => client.CoreV1.ReadNamespacedSecretAsync(name, namespaceName, cancellationToken: cancellationToken)),
-            V1Pod => await ReadOrNullAsync(() => client.CoreV1.ReadNamespacedPodAsync(name, namespaceName, cancellationToken: cancellationToken)),
+            V1NetworkPolicy => await ReadOrNullAsync(() => api.ReadNetworkPolicyAsync(name, namespaceName, cancellationToken)),
+            V1ConfigMap => await ReadOrNullAsync(() => api.ReadConfigMapAsync(name, namespaceName, cancellationToken)),
+            V1Secret => await ReadOrNullAsync(() => api.ReadSecretAsync(name, namespaceName, cancellationToken)),
+            V1Pod => await ReadOrNullAsync(() => api.ReadPodAsync(name, namespaceName, cancellationToken)),
             _ => throw new ArgumentException($"unexpected child kind {child.Kind}", nameof(child)),
         };
     }
@@ -851,16 +850,16 @@ internal sealed class CodeExecutionReconciler(
             switch (child)
             {
                 case V1Pod:
-                    await client.CoreV1.DeleteNamespacedPodAsync(name, namespaceName, options, cancellationToken: cancellationToken);
+                    await api.DeletePodAsync(name, namespaceName, options, cancellationToken);
                     break;
                 case V1ConfigMap:
-                    await client.CoreV1.DeleteNamespacedConfigMapAsync(name, namespaceName, options, cancellationToken: cancellationToken);
+                    await api.DeleteConfigMapAsync(name, namespaceName, options, cancellationToken);
                     break;
                 case V1Secret:
-                    await client.CoreV1.DeleteNamespacedSecretAsync(name, namespaceName, options, cancellationToken: cancellationToken);
+                    await api.DeleteSecretAsync(name, namespaceName, options, cancellationToken);
                     break;
                 case V1NetworkPolicy:
-                    await client.NetworkingV1.DeleteNamespacedNetworkPolicyAsync(name, namespaceName, options, cancellationToken: cancellationToken);
+                    await api.DeleteNetworkPolicyAsync(name, namespaceName, options, cancellationToken);
                     break;
                 default:
                     throw new ArgumentException($"unexpected child kind {child.Kind}", nameof(child));
@@ -898,8 +897,7 @@ internal sealed class CodeExecutionReconciler(
     {
         try
         {
-            return await client.CustomObjects.GetNamespacedCustomObjectAsync<CodeExecution>(
-                ApiConstants.Group, ApiConstants.Version, key.Namespace, ApiConstants.CodeExecutionPlural, key.Name, cancellationToken);
+            return await api.GetExecutionAsync(key.Namespace!, key.Name, cancellationToken);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
@@ -908,7 +906,7 @@ internal sealed class CodeExecutionReconciler(
     }
 
     private Task<V1Pod?> ReadPodAsync(ObjectKey key, CancellationToken cancellationToken) =>
-        ReadOrNullAsync(() => client.CoreV1.ReadNamespacedPodAsync(key.Name, key.Namespace, cancellationToken: cancellationToken));
+        ReadOrNullAsync(() => api.ReadPodAsync(key.Name, key.Namespace!, cancellationToken));
 
     private static async Task<T?> ReadOrNullAsync<T>(Func<Task<T>> read)
         where T : class
@@ -930,9 +928,8 @@ internal sealed class CodeExecutionReconciler(
     private async Task<CodeExecution> WriteStatusAsync(CodeExecution execution, CodeExecutionStatus status, CancellationToken cancellationToken)
     {
         var metadata = execution.Metadata;
-        return await client.CustomObjects.ReplaceNamespacedCustomObjectStatusAsync<CodeExecution>(
-            StatusSize.WriteBody(execution, status), ApiConstants.Group, ApiConstants.Version, metadata.NamespaceProperty, ApiConstants.CodeExecutionPlural, metadata.Name,
-            cancellationToken: cancellationToken);
+        return await api.ReplaceExecutionStatusAsync(StatusSize.WriteBody(execution, status), metadata.NamespaceProperty, metadata.Name,
+            cancellationToken);
     }
 
     /// <summary>The API server's answer for a log line and a status message: code, reason and its Status message.</summary>

@@ -25,7 +25,7 @@ internal static class ExecutionEventReasons
 /// reconcile repeated after a crash or a conflict records it once, not twice. Recording is best effort: a failure is
 /// logged and never fails the reconcile.
 /// </summary>
-internal sealed class ExecutionEvents(IKubernetes client, TimeProvider time, ILogger<ExecutionEvents> logger)
+internal sealed class ExecutionEvents(IOperatorApi api, TimeProvider time, ILogger<ExecutionEvents> logger)
 {
     public const string Component = "codeexec-operator";
 
@@ -79,7 +79,7 @@ internal sealed class ExecutionEvents(IKubernetes client, TimeProvider time, ILo
 
         try
         {
-            await client.CoreV1.CreateNamespacedEventAsync(@event, metadata.NamespaceProperty, cancellationToken: cancellationToken);
+            await api.CreateEventAsync(@event, metadata.NamespaceProperty, cancellationToken);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Conflict)
         {

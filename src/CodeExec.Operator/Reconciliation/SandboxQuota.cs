@@ -98,7 +98,7 @@ internal static class SandboxQuota
 /// is, whoever changed it, so an administrator's edit is never overwritten. A failure is logged and never fails the
 /// execution; a refusal (4xx) is not tried again until the operator restarts, a server error at the next start.
 /// </summary>
-internal sealed class SandboxQuotas(IKubernetes client, IOptions<ExecutionOptions> executionOptions, IOptions<SandboxOptions> sandboxOptions,
+internal sealed class SandboxQuotas(IOperatorApi api, IOptions<ExecutionOptions> executionOptions, IOptions<SandboxOptions> sandboxOptions,
     ILogger<SandboxQuotas> logger)
 {
     private readonly ConcurrentDictionary<string, bool> _done = new(StringComparer.Ordinal);
@@ -127,7 +127,7 @@ internal sealed class SandboxQuotas(IKubernetes client, IOptions<ExecutionOption
 
         try
         {
-            await client.CoreV1.CreateNamespacedResourceQuotaAsync(desired, namespaceName, cancellationToken: cancellationToken);
+            await api.CreateResourceQuotaAsync(desired, namespaceName, cancellationToken);
             logger.LogInformation("Namespace {Namespace}: created ResourceQuota {Quota} for sandbox Pods ({Hard})", namespaceName, SandboxQuota.Name,
                 string.Join(", ", desired.Spec.Hard.Select(h => h.Key + "=" + h.Value)));
             _done[namespaceName] = true;

@@ -37,6 +37,7 @@ internal static class ServiceRegistration
                 "Operator:Executions: MaxActivePerNamespace must be 0 or more, MaxCpuPerNamespace and MaxMemoryPerNamespace quantities of 0 or more (or empty)")
             .ValidateOnStart();
         services.TryAddSingleton<IEgressResolver>(_ => new DnsEgressResolver());
+        services.AddSingleton<IOperatorApi, OperatorApi>();
         services.AddSingleton<ExecutionEvents>();
         services.AddSingleton<SandboxQuotas>();
         services.AddSingleton<ExecutionMetrics>();

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using CodeExec.Api;
+using CodeExec.Operator.Hosting;
 using CodeExec.Operator.Sandbox;
 using CodeExec.Operator.Tests.Harness;
 using CodeExec.Testing.RealApiServer;
@@ -191,8 +192,9 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
         var kustomized = Kustomize.Build("config/manager").Single<V1Deployment>("codeexec-operator");
 
         Assert.Empty(OperatorDeploymentChecks.Problems(deployment, expectedReplicas: 2));
-        Assert.Empty(OperatorPermissions.Differences(clusterRole.Rules, OperatorPermissions.ClusterWide));
-        Assert.Empty(OperatorPermissions.Differences(leaderRole.Rules, OperatorPermissions.LeaderElection));
+        var permissions = OperatorPermissions.Derive();
+        Assert.Empty(RoleRules.Differences(clusterRole.Rules, permissions.ClusterWide));
+        Assert.Empty(RoleRules.Differences(leaderRole.Rules, permissions.LeaderElection));
         Assert.Equal(EnvNames(kustomized), EnvNames(deployment));
         Assert.Equal("runsc", rendered.Single<V1RuntimeClass>("gvisor").Handler);
         var kustomizedClass = Kustomize.Build("config/runtime").Single<V1RuntimeClass>("gvisor");

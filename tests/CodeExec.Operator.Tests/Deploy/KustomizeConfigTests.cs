@@ -1,3 +1,4 @@
+using CodeExec.Operator.Hosting;
 using k8s.Models;
 using Xunit;
 
@@ -73,7 +74,7 @@ public sealed class KustomizeConfigTests
     {
         var role = Kustomize.BuildDefault().Single<V1ClusterRole>(Name);
 
-        Assert.Empty(OperatorPermissions.Differences(role.Rules, OperatorPermissions.ClusterWide));
+        Assert.Empty(RoleRules.Differences(role.Rules, OperatorPermissions.Derive().ClusterWide));
     }
 
     [Fact]
@@ -84,7 +85,7 @@ public sealed class KustomizeConfigTests
         rules.Add(new V1PolicyRule { ApiGroups = [""], Resources = ["pods"], Verbs = ["*"] });
         rules.Add(new V1PolicyRule { ApiGroups = ["apps"], Resources = ["deployments"], Verbs = ["get"] });
 
-        var problems = OperatorPermissions.Differences(rules, OperatorPermissions.ClusterWide);
+        var problems = RoleRules.Differences(rules, OperatorPermissions.Derive().ClusterWide);
 
         Assert.Contains("wildcard in rule /pods: *", problems);
         Assert.Contains("pods: verb * is granted but not used", problems);
@@ -100,7 +101,7 @@ public sealed class KustomizeConfigTests
         var role = manifests.Single<V1Role>($"{Name}-leader-election");
 
         Assert.Equal(Namespace, role.Metadata.NamespaceProperty);
-        Assert.Empty(OperatorPermissions.Differences(role.Rules, OperatorPermissions.LeaderElection));
+        Assert.Empty(RoleRules.Differences(role.Rules, OperatorPermissions.Derive().LeaderElection));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using CodeExec.Operator.Controller.Metrics;
+using CodeExec.Operator.Controller.Permissions;
 using k8s;
 using k8s.LeaderElection;
 using k8s.LeaderElection.ResourceLock;
@@ -13,8 +14,10 @@ namespace CodeExec.Operator.Controller.LeaderElection;
 /// <see cref="Leadership"/>: a replica that acquires the Lease begins a term; one that fails to renew within the
 /// renew deadline ends it at once (cancelling in-flight reconciles) and goes back to trying to acquire it. On a
 /// graceful stop the leader releases the Lease so a follower takes over without waiting for it to expire.
-/// With leader election off, one term begins at start and lasts until the process ends.
+/// With leader election off, one term begins at start and lasts until the process ends. The <see cref="LeaseLock"/>
+/// reads, creates and updates (renews, releases) the Lease in its namespace, the operator's own: a Role there grants it.
 /// </summary>
+[KubernetesPermission("coordination.k8s.io", "leases", "get", "create", "update", Scope = PermissionScope.OwnNamespace)]
 internal sealed class LeaderElectionService(
     IKubernetes client,
     Leadership leadership,

@@ -18,6 +18,16 @@ internal interface IKubernetesStreamSource
     Task<HttpResponseMessage> GetStreamingAsync(string pathAndQuery, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// The RBAC verbs a <see cref="ResourceWatcher{TEntity}"/> needs on the kind it watches: the paged GET of the collection
+/// (<c>list</c>) and the GET with <c>watch=true</c> (<c>watch</c>); both across all namespaces unless the watch options name
+/// one. The operator's ClusterRole grants them for every kind registered to be watched (<c>Hosting/OperatorPermissions</c>).
+/// </summary>
+internal static class WatchRequests
+{
+    public static readonly IReadOnlyList<string> Verbs = ["list", "watch"];
+}
+
 /// <summary>What happened to one object, as the cache saw it.</summary>
 internal enum ChangeKind
 {

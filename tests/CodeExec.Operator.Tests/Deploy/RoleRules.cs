@@ -1,42 +1,17 @@
+using CodeExec.Operator.Hosting;
 using k8s.Models;
 
 namespace CodeExec.Operator.Tests.Deploy;
 
 /// <summary>
-/// The API permissions the operator uses, per (API group, resource): the single source both the kustomize and the Helm
-/// ClusterRole are checked against. A rule beyond this list, or a wildcard, is a violation; so is a missing one. The
-/// list itself is proven by OperatorApiAccessTests, which records the requests the operator makes and compares.
+/// Compares RBAC rules (a ClusterRole's or Role's, from config/rbac or the chart) with the permissions derived from the
+/// operator's code (<see cref="OperatorPermissions.Derive"/>): a rule beyond them, or a wildcard, is a
+/// violation; so is a missing one.
 /// </summary>
-internal static class OperatorPermissions
+internal static class RoleRules
 {
-    public static readonly IReadOnlyDictionary<(string Group, string Resource), string[]> ClusterWide =
-        new Dictionary<(string Group, string Resource), string[]>
-        {
-            [("codeexec.dev", "codeexecutions")] = ["get", "list", "watch", "delete"],
-            [("codeexec.dev", "codeexecutions/status")] = ["update"],
-            // blockOwnerDeletion on children needs it under the OwnerReferencesPermissionEnforcement admission plugin.
-            [("codeexec.dev", "codeexecutions/finalizers")] = ["update"],
-            [("codeexec.dev", "coderuntimes")] = ["list", "watch"],
-            [("", "pods")] = ["get", "list", "watch", "create", "delete"],
-            [("", "pods/log")] = ["get"],
-            [("", "configmaps")] = ["get", "create", "delete"],
-            [("", "secrets")] = ["get", "create", "delete"],
-            [("networking.k8s.io", "networkpolicies")] = ["get", "list", "watch", "create", "delete"],
-            [("", "events")] = ["create"],
-            // Per-namespace limits of executions: the Namespace's codeexec.dev/ annotations, watched and cached.
-            [("", "namespaces")] = ["list", "watch"],
-            // The ResourceQuota codeexec-sandbox in each namespace with sandboxes: created once, never read, updated or deleted.
-            [("", "resourcequotas")] = ["create"],
-        };
-
-    public static readonly IReadOnlyDictionary<(string Group, string Resource), string[]> LeaderElection =
-        new Dictionary<(string Group, string Resource), string[]>
-        {
-            [("coordination.k8s.io", "leases")] = ["get", "create", "update"],
-        };
-
     /// <summary>Every difference between the rules and <paramref name="expected"/>: wildcards, extra and missing grants.</summary>
-    public static IReadOnlyList<string> Differences(IEnumerable<V1PolicyRule> rules, IReadOnlyDictionary<(string Group, string Resource), string[]> expected)
+    public static IReadOnlyList<string> Differences(IEnumerable<V1PolicyRule> rules, IReadOnlyDictionary<(string Group, string Resource), IReadOnlyList<string>> expected)
     {
         var problems = new List<string>();
         var granted = new Dictionary<(string Group, string Resource), HashSet<string>>();
