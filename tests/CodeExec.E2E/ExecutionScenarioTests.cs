@@ -1,0 +1,211 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using CodeExec.Api;
+using CodeExec.DevCluster.Cluster;
+using k8s;
+using k8s.Models;
+
+namespace CodeExec.E2E;
+
+/// <summary>
+/// What a user sees on a cluster, end to end: CodeExecutions created as users create them (the samples of
+/// config/samples where one fits) in a restricted namespace, run by the operator in gVisor sandboxes, each final
+/// status checked exactly.
+/// </summary>
+public sealed partial class ExecutionScenarioTests(RealClusterFixture cluster)
+{
+    /// <summary>A cluster pulls runtime images and starts gVisor sandboxes: allow for a cold node.</summary>
+    private static readonly TimeSpan FinishWithin = TimeSpan.FromMinutes(4);
+
+    /// <summary>How long the operator may take to remove the children of a finished execution.</summary>
+    private static readonly TimeSpan CleanedWithin = TimeSpan.FromMinutes(1);
+
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Hello_world_succeeds_with_its_stdout_stderr_and_exit_code_0()
+    {
+        cluster.SkipUnlessAvailable();
+
+        var status = (await RunSampleAsync("hello-python")).Status!;
+
+        Assert.True((ExecutionPhase.Succeeded, ExecutionReason.Completed, 0) == (status.Phase, status.Reason, status.ExitCode), Describe(status));
+        Assert.Equal("hello, codeexec\n", status.Stdout);
+        Assert.Matches(@"^python 3\.\d+\.\d+\n$", status.Stderr);
+        Assert.False(status.StdoutTruncated ?? false);
+        Assert.Equal(16, status.StdoutBytes);
+        Assert.Matches("^[0-9a-f]{64}$", status.CodeSha256);
+    }
+
+    [Fact]
+    public async Task A_non_zero_exit_fails_with_its_exit_code_and_stderr()
+    {
+        cluster.SkipUnlessAvailable();
+
+        // hello-bash reads an input file, prints to both streams and exits 3 on purpose.
+        var status = (await RunSampleAsync("hello-bash")).Status!;
+
+        Assert.True((ExecutionPhase.Failed, ExecutionReason.Error, 3) == (status.Phase, status.Reason, status.ExitCode), Describe(status));
+        Assert.Equal("hello, bash\n", status.Stdout);
+        Assert.Equal("exit code 3 on purpose\n", status.Stderr);
+    }
+
+    [Fact]
+    public async Task An_endless_loop_is_stopped_at_its_timeout()
+    {
+        cluster.SkipUnlessAvailable();
+
+        // timeout-loop: limits.timeoutSeconds 3.
+        var status = (await RunSampleAsync("timeout-loop")).Status!;
+
+        Assert.True((ExecutionPhase.TimedOut, ExecutionReason.DeadlineExceeded) == (status.Phase, status.Reason), Describe(status));
+        Assert.True(status.DurationMs >= 3000, $"ended after {status.DurationMs} ms, before its 3 s timeout: {Describe(status)}");
+    }
+
+    [Fact]
+    public async Task Output_over_the_limit_keeps_head_and_tail_and_the_true_byte_count()
+    {
+        cluster.SkipUnlessAvailable();
+
+        // big-output prints 100000 lines "line NNNNNN of output\n" (22 bytes each) with limits.outputBytes 4096.
+        var status = (await RunSampleAsync("big-output")).Status!;
+
+        Assert.True((ExecutionPhase.Succeeded, ExecutionReason.Completed, 0) == (status.Phase, status.Reason, status.ExitCode), Describe(status));
+        Assert.True(status.StdoutTruncated, Describe(status));
+        Assert.Equal(2_200_000, status.StdoutBytes);
+        var stdout = status.Stdout!;
+        Assert.InRange(Encoding.UTF8.GetByteCount(stdout), 3000, 4096);
+        Assert.StartsWith("line 000000 of output\nline 000001 of output\n", stdout, StringComparison.Ordinal);
+        Assert.EndsWith("line 099999 of output\n", stdout, StringComparison.Ordinal);
+        var marker = OmittedMarker().Match(stdout);
+        Assert.True(marker.Success, "no omission marker in " + stdout);
+        var omitted = long.Parse(marker.Groups["omitted"].Value, CultureInfo.InvariantCulture);
+        Assert.Equal(2_200_000 - (Encoding.UTF8.GetByteCount(stdout) - Encoding.UTF8.GetByteCount(marker.Value)), omitted);
+    }
+
+    [Fact]
+    public async Task Outbound_connections_and_DNS_lookups_fail()
+    {
+        cluster.SkipUnlessAvailable();
+
+        // The cloud metadata address over TCP, and two names through the Pod's resolver (dnsPolicy None, nameserver
+        // 127.0.0.1 where nothing answers). Every failure prints the same word whatever the errno (a dropped SYN times
+        // out, a rejected one is refused, a network-less sandbox is unreachable); the errors go to stderr.
+        var execution = Inline("network", """
+            import socket, sys
+            for name in ["example.com", "kubernetes.default.svc.cluster.local"]:
+                try:
+                    print("dns", name, "resolved", socket.getaddrinfo(name, 443)[0][4][0])
+                except OSError as e:
+                    print("dns", name, "failed")
+                    print("dns", name, repr(e), file=sys.stderr)
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.settimeout(5)
+            try:
+                s.connect(("169.254.169.254", 80))
+                print("tcp 169.254.169.254:80 connected")
+            except OSError as e:
+                print("tcp 169.254.169.254:80 failed")
+                print("tcp", repr(e), file=sys.stderr)
+            """);
+
+        var status = (await RunAsync(execution)).Status!;
+
+        Assert.True((ExecutionPhase.Succeeded, ExecutionReason.Completed, 0) == (status.Phase, status.Reason, status.ExitCode), Describe(status));
+        Assert.Equal("""
+            dns example.com failed
+            dns kubernetes.default.svc.cluster.local failed
+            tcp 169.254.169.254:80 failed
+
+            """, status.Stdout);
+    }
+
+    [Fact]
+    public async Task After_the_final_status_the_sandbox_Pod_NetworkPolicy_and_code_ConfigMap_are_deleted()
+    {
+        cluster.SkipUnlessAvailable();
+
+        var execution = await RunAsync(Inline("cleanup", "print('done')\n"));
+        var status = execution.Status!;
+        Assert.True((ExecutionPhase.Succeeded, "done\n") == (status.Phase, status.Stdout), Describe(status));
+        // The children existed: the operator records their UIDs when it creates the Pod.
+        Assert.False(string.IsNullOrEmpty(status.PodUid) || string.IsNullOrEmpty(status.NetworkPolicyUid) || string.IsNullOrEmpty(status.CodeObjectUid),
+            $"children's UIDs missing from status: {Describe(status)}");
+
+        // Every child carries codeexec.dev/execution-uid (src/CodeExec.Operator/Sandbox/SandboxNames.cs, Labels).
+        var selector = "codeexec.dev/execution-uid=" + execution.Metadata.Uid;
+        var client = cluster.Client;
+        var deadline = DateTimeOffset.UtcNow + CleanedWithin;
+        List<string> left;
+        do
+        {
+            left =
+            [
+                .. (await client.CoreV1.ListNamespacedPodAsync(cluster.Namespace, labelSelector: selector, cancellationToken: Cancellation)).Items
+                    .Select(p => "Pod " + p.Metadata.Name),
+                .. (await client.NetworkingV1.ListNamespacedNetworkPolicyAsync(cluster.Namespace, labelSelector: selector, cancellationToken: Cancellation)).Items
+                    .Select(p => "NetworkPolicy " + p.Metadata.Name),
+                .. (await client.CoreV1.ListNamespacedConfigMapAsync(cluster.Namespace, labelSelector: selector, cancellationToken: Cancellation)).Items
+                    .Select(c => "ConfigMap " + c.Metadata.Name),
+                .. (await client.CoreV1.ListNamespacedSecretAsync(cluster.Namespace, labelSelector: selector, cancellationToken: Cancellation)).Items
+                    .Select(s => "Secret " + s.Metadata.Name),
+            ];
+            if (left.Count == 0)
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(500), Cancellation);
+        }
+        while (DateTimeOffset.UtcNow < deadline);
+
+        Assert.True(left.Count == 0, $"still there {CleanedWithin.TotalSeconds:0} s after the final status: {string.Join(", ", left)} ({cluster.Description})");
+        // The execution itself stays until its TTL (the operator's default is an hour), with its result.
+        var kept = await client.CustomObjects.GetNamespacedCustomObjectAsync<CodeExecution>(ApiConstants.Group, ApiConstants.Version,
+            cluster.Namespace, ApiConstants.CodeExecutionPlural, execution.Metadata.Name, Cancellation);
+        Assert.Equal("done\n", kept.Status?.Stdout);
+    }
+
+    [Fact]
+    public async Task A_memory_bomb_is_killed_at_its_memory_limit()
+    {
+        cluster.SkipUnlessAvailable();
+
+        var status = (await RunSampleAsync("memory-bomb")).Status!;
+
+        Assert.True((ExecutionPhase.Failed, ExecutionReason.OOMKilled, 137) == (status.Phase, status.Reason, status.ExitCode), Describe(status));
+        Assert.Equal("allocating\n", status.Stdout);
+    }
+
+    /// <summary>A python execution of <paramref name="code"/> with a 20 s timeout, named after <paramref name="name"/>.</summary>
+    private static CodeExecution Inline(string name, string code) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name },
+        Spec = new CodeExecutionSpec { Runtime = "python", Code = code, Limits = new ExecutionLimits { TimeoutSeconds = 20 } },
+    };
+
+    private Task<CodeExecution> RunSampleAsync(string name) => RunAsync(cluster.Samples.Select(name)[0]);
+
+    /// <summary>Creates <paramref name="template"/> under a fresh name in the tenant namespace and waits for its final status.</summary>
+    private async Task<CodeExecution> RunAsync(CodeExecution template)
+    {
+        var prefix = "e2e-" + Guid.NewGuid().ToString("N")[..5] + "-";
+        var names = await SampleApplier.CreateExecutionsAsync(cluster.Client, cluster.Namespace, [template], prefix, Cancellation);
+        var results = await ExecutionWatcher.WaitForFinalAsync(cluster.Client, cluster.Namespace, names, FinishWithin, null, TimeProvider.System, Cancellation);
+        var execution = results[names[0]];
+        Assert.True(ExecutionPhase.IsFinal(execution?.Status?.Phase),
+            $"{names[0]} is not final after {FinishWithin} (phase {execution?.Status?.Phase ?? "none"}, reason {execution?.Status?.Reason}, "
+            + $"message {execution?.Status?.Message}); {cluster.Description}");
+        return execution!;
+    }
+
+    private string Describe(CodeExecutionStatus status) =>
+        string.Create(CultureInfo.InvariantCulture, $"phase {status.Phase}, reason {status.Reason}, exit {status.ExitCode}, message {status.Message}, ")
+        + $"stdout {Shorten(status.Stdout)}, stderr {Shorten(status.Stderr)} ({cluster.Description})";
+
+    private static string Shorten(string? text) => text is null ? "(none)" : text.Length <= 300 ? $"\"{text}\"" : $"\"{text[..300]}...\"";
+
+    [GeneratedRegex(@"\n\[\.\.\. (?<omitted>\d+) bytes omitted by codeexec \.\.\.\]\n")]
+    private static partial Regex OmittedMarker();
+}
