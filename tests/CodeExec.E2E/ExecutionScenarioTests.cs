@@ -1,9 +1,11 @@
 using System.Globalization;
+using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 using CodeExec.Api;
 using CodeExec.DevCluster.Cluster;
 using k8s;
+using k8s.Autorest;
 using k8s.Models;
 
 namespace CodeExec.E2E;
@@ -176,6 +178,27 @@ public sealed partial class ExecutionScenarioTests(RealClusterFixture cluster)
 
         Assert.True((ExecutionPhase.Failed, ExecutionReason.OOMKilled, 137) == (status.Phase, status.Reason, status.ExitCode), Describe(status));
         Assert.Equal("allocating\n", status.Stdout);
+    }
+
+    [Fact]
+    public async Task The_tenant_namespace_refuses_a_Pod_that_breaks_the_restricted_Pod_Security_Standard()
+    {
+        cluster.SkipUnlessAvailable();
+
+        // What the namespace label asks of the cluster's Pod Security admission: a Pod with no securityContext at all
+        // is refused (dry run, so nothing is created even where admission would let it through).
+        var pod = new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = "e2e-unrestricted" },
+            Spec = new V1PodSpec { Containers = [new V1Container { Name = "main", Image = "python:3.12-slim" }] },
+        };
+
+        var refused = await Assert.ThrowsAsync<HttpOperationException>(() =>
+            cluster.Client.CoreV1.CreateNamespacedPodAsync(pod, cluster.Namespace, dryRun: "All", cancellationToken: Cancellation));
+
+        Assert.Equal(HttpStatusCode.Forbidden, refused.Response.StatusCode);
+        var message = KubernetesJson.Deserialize<V1Status>(refused.Response.Content).Message;
+        Assert.Contains("violates PodSecurity \"restricted:latest\"", message, StringComparison.Ordinal);
     }
 
     /// <summary>A python execution of <paramref name="code"/> with a 20 s timeout, named after <paramref name="name"/>.</summary>
