@@ -28,6 +28,7 @@ work=$(mktemp -d /tmp/codeexec-e2e-dev.XXXXXX)
 dotnet "tests/CodeExec.DevCluster/bin/$configuration/net10.0/codeexec-devcluster.dll" --cluster-only --mode gvisor \
   --env-file "$work/e2e.env" >"$work/devcluster.log" 2>&1 &
 devcluster=$!
+# shellcheck disable=SC2317 # called by the EXIT trap
 stop() {
   kill -TERM "$devcluster" 2>/dev/null && wait "$devcluster" 2>/dev/null
   rm -rf "$work"
