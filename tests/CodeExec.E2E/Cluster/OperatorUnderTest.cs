@@ -41,17 +41,7 @@ internal sealed class HelmOperator(string helm, string kubeconfig, string releas
         var installed = new HelmOperator(helm, kubeconfig, release, @namespace, client);
         try
         {
-            var arguments = new List<string>
-            {
-                "install", release, Path.Combine(layout.Root, "charts", "codeexec-operator"),
-                "--namespace", @namespace, "--kubeconfig", kubeconfig,
-                "--set-string", "image.repository=" + image.Repository, "--set-string", "image.tag=" + image.Tag,
-            };
-            foreach (var value in await ExistingObjectValuesAsync(client, cancellationToken))
-            {
-                arguments.AddRange(["--set", value + "=false"]);
-            }
-
+            var arguments = InstallArguments(release, layout, @namespace, kubeconfig, image, await ExistingObjectValuesAsync(client, cancellationToken));
             var result = await Tool.RunAsync(helm, arguments, TimeSpan.FromMinutes(3), cancellationToken);
             if (!result.Succeeded)
             {
@@ -66,6 +56,29 @@ internal sealed class HelmOperator(string helm, string kubeconfig, string releas
             await installed.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The helm command line: <c>install</c> of the chart with the image as strings (a tag such as 0.1 stays a string)
+    /// and each of <paramref name="leaveOut"/> (boolean values of the chart) set false.
+    /// </summary>
+    public static List<string> InstallArguments(string release, RepositoryLayout layout, string @namespace, string kubeconfig,
+        ImageReference image, IEnumerable<string> leaveOut)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(image);
+        var arguments = new List<string>
+        {
+            "install", release, Path.Combine(layout.Root, "charts", "codeexec-operator"),
+            "--namespace", @namespace, "--kubeconfig", kubeconfig,
+            "--set-string", "image.repository=" + image.Repository, "--set-string", "image.tag=" + image.Tag,
+        };
+        foreach (var value in leaveOut)
+        {
+            arguments.AddRange(["--set", value + "=false"]);
+        }
+
+        return arguments;
     }
 
     /// <summary>The boolean values to set false because the cluster already has those cluster-scoped objects.</summary>
