@@ -91,10 +91,17 @@ public sealed partial class ExecutionScenarioTests(RealClusterFixture cluster)
     {
         cluster.SkipUnlessAvailable();
 
-        // The cloud metadata address over TCP, and two names through the Pod's resolver (dnsPolicy None, nameserver
-        // 127.0.0.1 where nothing answers). Every failure prints the same word whatever the errno (a dropped SYN times
-        // out, a rejected one is refused, a network-less sandbox is unreachable); the errors go to stderr.
-        var execution = Inline("network", """
+        // TCP to the cloud metadata address and, where the cluster has Services, to the API server's Service (which
+        // every Pod reaches unless a NetworkPolicy stops it), and two names through the Pod's resolver (dnsPolicy None,
+        // nameserver 127.0.0.1 where nothing answers). Every failure prints the same word whatever the errno (a dropped
+        // SYN times out, a rejected one is refused, a network-less sandbox is unreachable); the errors go to stderr.
+        var targets = new List<string> { "169.254.169.254:80" };
+        if (await KubernetesServiceAsync() is { } apiServer)
+        {
+            targets.Add(apiServer);
+        }
+
+        var execution = Inline("network", $$"""
             import socket, sys
             for name in ["example.com", "kubernetes.default.svc.cluster.local"]:
                 try:
@@ -102,25 +109,44 @@ public sealed partial class ExecutionScenarioTests(RealClusterFixture cluster)
                 except OSError as e:
                     print("dns", name, "failed")
                     print("dns", name, repr(e), file=sys.stderr)
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.settimeout(5)
-            try:
-                s.connect(("169.254.169.254", 80))
-                print("tcp 169.254.169.254:80 connected")
-            except OSError as e:
-                print("tcp 169.254.169.254:80 failed")
-                print("tcp", repr(e), file=sys.stderr)
+            for target in [{{string.Join(", ", targets.Select(t => $"\"{t}\""))}}]:
+                host, port = target.rsplit(":", 1)
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.settimeout(5)
+                try:
+                    s.connect((host, int(port)))
+                    print("tcp", target, "connected")
+                except OSError as e:
+                    print("tcp", target, "failed")
+                    print("tcp", target, repr(e), file=sys.stderr)
+                finally:
+                    s.close()
             """);
 
         var status = (await RunAsync(execution)).Status!;
 
         Assert.True((ExecutionPhase.Succeeded, ExecutionReason.Completed, 0) == (status.Phase, status.Reason, status.ExitCode), Describe(status));
-        Assert.Equal("""
-            dns example.com failed
-            dns kubernetes.default.svc.cluster.local failed
-            tcp 169.254.169.254:80 failed
+        Assert.Equal("dns example.com failed\ndns kubernetes.default.svc.cluster.local failed\n"
+            + string.Concat(targets.Select(t => $"tcp {t} failed\n")), status.Stdout);
+    }
 
-            """, status.Stdout);
+    /// <summary>
+    /// <c>ip:port</c> of Service default/kubernetes (the API server), or null where the cluster serves no Services (the
+    /// dev cluster's emulator).
+    /// </summary>
+    private async Task<string?> KubernetesServiceAsync()
+    {
+        try
+        {
+            var service = await cluster.Client.CoreV1.ReadNamespacedServiceAsync("kubernetes", "default", cancellationToken: Cancellation);
+            return service.Spec.ClusterIP is { Length: > 0 } ip && !ip.Contains(':', StringComparison.Ordinal)
+                ? string.Create(CultureInfo.InvariantCulture, $"{ip}:{service.Spec.Ports[0].Port}")
+                : null;
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
     }
 
     [Fact]
