@@ -126,6 +126,7 @@ public sealed partial class ExecutionScenarioTests(RealClusterFixture cluster)
         var status = (await RunAsync(execution)).Status!;
 
         Assert.True((ExecutionPhase.Succeeded, ExecutionReason.Completed, 0) == (status.Phase, status.Reason, status.ExitCode), Describe(status));
+        Assert.False(string.IsNullOrEmpty(status.NetworkPolicyUid), $"no NetworkPolicy recorded: {Describe(status)}");
         Assert.Equal("dns example.com failed\ndns kubernetes.default.svc.cluster.local failed\n"
             + string.Concat(targets.Select(t => $"tcp {t} failed\n")), status.Stdout);
     }

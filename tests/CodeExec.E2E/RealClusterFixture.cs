@@ -84,12 +84,23 @@ public sealed class RealClusterFixture : IAsyncLifetime
         var configuration = KubernetesClientConfiguration.BuildConfigFromConfigFile(_cluster.KubeconfigPath);
         configuration.HttpClientTimeout = TimeSpan.FromSeconds(30);
         Client = new Kubernetes(configuration);
-        await InstallCrdsAsync(layout, cancellation);
-        _operator = settings.Operator == OperatorMode.Helm
-            ? await HelmOperator.InstallAsync(Client, _cluster.KubeconfigPath, helm!, settings.Image!, layout, cancellation)
-            : await InProcessOperatorUnderTest.StartAsync(Client, _cluster.KubeconfigPath, settings, Samples, cancellation);
-        await Namespaces.CreateRestrictedAsync(Client, Namespace, cancellation);
-        Description = $"{_cluster.Description}, {_operator.Description}, tenant namespace {Namespace}";
+        try
+        {
+            await InstallCrdsAsync(layout, cancellation);
+            _operator = settings.Operator == OperatorMode.Helm
+                ? await HelmOperator.InstallAsync(Client, _cluster.KubeconfigPath, helm!, settings.Image!, layout, cancellation)
+                : await InProcessOperatorUnderTest.StartAsync(Client, _cluster.KubeconfigPath, settings, Samples, cancellation);
+            await Namespaces.CreateRestrictedAsync(Client, Namespace, cancellation);
+            Description = $"{_cluster.Description}, {_operator.Description}, tenant namespace {Namespace}";
+        }
+        catch
+        {
+            // The tests fail with this exception; what was set up is removed now, not left to a dispose that may not come.
+            await DisposeAsync();
+            _operator = null;
+            _cluster = null;
+            throw;
+        }
     }
 
     /// <summary>The first cluster source that yields one; adds to <paramref name="tried"/> why each other did not.</summary>
@@ -166,7 +177,10 @@ public sealed class RealClusterFixture : IAsyncLifetime
                 await _cluster.DisposeAsync();
             }
 
-            Directory.Delete(_workDirectory, recursive: true);
+            if (Directory.Exists(_workDirectory))
+            {
+                Directory.Delete(_workDirectory, recursive: true);
+            }
         }
     }
 
