@@ -149,6 +149,11 @@ public sealed class RealClusterFixture : IAsyncLifetime
             missing.Add($"CODEEXEC_E2E_IMAGE_ARCHIVE={archive} does not exist");
         }
 
+        if (settings.Operator == OperatorMode.Helm && CachedTools.Find("helm") is null)
+        {
+            missing.Add(CachedTools.MissingReason("helm"));
+        }
+
         if (missing.Count > 0)
         {
             tried.Add($"a Docker engine answers, but a K3s cluster with gVisor needs: {string.Join("; ", missing)}");
