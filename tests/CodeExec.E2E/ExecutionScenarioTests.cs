@@ -155,45 +155,64 @@ public sealed partial class ExecutionScenarioTests(RealClusterFixture cluster)
     {
         cluster.SkipUnlessAvailable();
 
-        var execution = await RunAsync(Inline("cleanup", "print('done')\n"));
-        var status = execution.Status!;
-        Assert.True((ExecutionPhase.Succeeded, "done\n") == (status.Phase, status.Stdout), Describe(status));
-        // The children existed: the operator records their UIDs when it creates the Pod.
-        Assert.False(string.IsNullOrEmpty(status.PodUid) || string.IsNullOrEmpty(status.NetworkPolicyUid) || string.IsNullOrEmpty(status.CodeObjectUid),
-            $"children's UIDs missing from status: {Describe(status)}");
-
-        // Every child carries codeexec.dev/execution-uid (src/CodeExec.Operator/Sandbox/SandboxNames.cs, Labels).
-        var selector = "codeexec.dev/execution-uid=" + execution.Metadata.Uid;
-        var client = cluster.Client;
-        var deadline = DateTimeOffset.UtcNow + CleanedWithin;
-        List<string> left;
-        do
+        // The code sleeps so that its children are seen while it runs: the selector below finds them, so finding
+        // nothing afterwards means they were deleted.
+        var names = await SampleApplier.CreateExecutionsAsync(cluster.Client, cluster.Namespace,
+            [Inline("cleanup", "import time\ntime.sleep(3)\nprint('done')\n")], "e2e-" + Guid.NewGuid().ToString("N")[..5] + "-", Cancellation);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        CodeExecution execution;
+        var deadline = DateTimeOffset.UtcNow + FinishWithin;
+        while (true)
         {
-            left =
-            [
-                .. (await client.CoreV1.ListNamespacedPodAsync(cluster.Namespace, labelSelector: selector, cancellationToken: Cancellation)).Items
-                    .Select(p => "Pod " + p.Metadata.Name),
-                .. (await client.NetworkingV1.ListNamespacedNetworkPolicyAsync(cluster.Namespace, labelSelector: selector, cancellationToken: Cancellation)).Items
-                    .Select(p => "NetworkPolicy " + p.Metadata.Name),
-                .. (await client.CoreV1.ListNamespacedConfigMapAsync(cluster.Namespace, labelSelector: selector, cancellationToken: Cancellation)).Items
-                    .Select(c => "ConfigMap " + c.Metadata.Name),
-                .. (await client.CoreV1.ListNamespacedSecretAsync(cluster.Namespace, labelSelector: selector, cancellationToken: Cancellation)).Items
-                    .Select(s => "Secret " + s.Metadata.Name),
-            ];
-            if (left.Count == 0)
+            execution = await cluster.Client.CustomObjects.GetNamespacedCustomObjectAsync<CodeExecution>(ApiConstants.Group, ApiConstants.Version,
+                cluster.Namespace, ApiConstants.CodeExecutionPlural, names[0], Cancellation);
+            if (ExecutionPhase.IsFinal(execution.Status?.Phase))
             {
                 break;
             }
 
+            Assert.True(DateTimeOffset.UtcNow < deadline, $"{names[0]} is not final after {FinishWithin} ({cluster.Description})");
+            seen.UnionWith((await ChildrenAsync(execution.Metadata.Uid)).Select(child => child.Split(' ')[0]));
+            await Task.Delay(TimeSpan.FromMilliseconds(250), Cancellation);
+        }
+
+        var status = execution.Status!;
+        Assert.True((ExecutionPhase.Succeeded, "done\n") == (status.Phase, status.Stdout), Describe(status));
+        Assert.Equal(["ConfigMap", "NetworkPolicy", "Pod"], seen.Order(StringComparer.Ordinal));
+
+        List<string> left;
+        var cleanedBy = DateTimeOffset.UtcNow + CleanedWithin;
+        while ((left = await ChildrenAsync(execution.Metadata.Uid)).Count > 0 && DateTimeOffset.UtcNow < cleanedBy)
+        {
             await Task.Delay(TimeSpan.FromMilliseconds(500), Cancellation);
         }
-        while (DateTimeOffset.UtcNow < deadline);
 
         Assert.True(left.Count == 0, $"still there {CleanedWithin.TotalSeconds:0} s after the final status: {string.Join(", ", left)} ({cluster.Description})");
         // The execution itself stays until its TTL (the operator's default is an hour), with its result.
-        var kept = await client.CustomObjects.GetNamespacedCustomObjectAsync<CodeExecution>(ApiConstants.Group, ApiConstants.Version,
-            cluster.Namespace, ApiConstants.CodeExecutionPlural, execution.Metadata.Name, Cancellation);
+        var kept = await cluster.Client.CustomObjects.GetNamespacedCustomObjectAsync<CodeExecution>(ApiConstants.Group, ApiConstants.Version,
+            cluster.Namespace, ApiConstants.CodeExecutionPlural, names[0], Cancellation);
         Assert.Equal("done\n", kept.Status?.Stdout);
+    }
+
+    /// <summary>
+    /// The Pods, NetworkPolicies, ConfigMaps and Secrets of the tenant namespace labelled with the execution's UID
+    /// (<c>codeexec.dev/execution-uid</c>: src/CodeExec.Operator/Sandbox/SandboxNames.cs, Labels), as "Kind name".
+    /// </summary>
+    private async Task<List<string>> ChildrenAsync(string executionUid)
+    {
+        var selector = "codeexec.dev/execution-uid=" + executionUid;
+        var client = cluster.Client;
+        return
+        [
+            .. (await client.CoreV1.ListNamespacedPodAsync(cluster.Namespace, labelSelector: selector, cancellationToken: Cancellation)).Items
+                .Select(p => "Pod " + p.Metadata.Name),
+            .. (await client.NetworkingV1.ListNamespacedNetworkPolicyAsync(cluster.Namespace, labelSelector: selector, cancellationToken: Cancellation)).Items
+                .Select(p => "NetworkPolicy " + p.Metadata.Name),
+            .. (await client.CoreV1.ListNamespacedConfigMapAsync(cluster.Namespace, labelSelector: selector, cancellationToken: Cancellation)).Items
+                .Select(c => "ConfigMap " + c.Metadata.Name),
+            .. (await client.CoreV1.ListNamespacedSecretAsync(cluster.Namespace, labelSelector: selector, cancellationToken: Cancellation)).Items
+                .Select(s => "Secret " + s.Metadata.Name),
+        ];
     }
 
     [Fact]
