@@ -5,7 +5,7 @@ IMAGE ?= codeexec-operator:dev
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help build check test test-only crds run demo runsc bench docker-build fmt fmt-check kube-apiext vapcheck tools clean
+.PHONY: help build check test test-only crds run demo e2e e2e-dev dev-cluster runsc bench docker-build fmt fmt-check kube-apiext vapcheck tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -32,6 +32,15 @@ run: ## run the operator against the cluster of the current kubeconfig
 
 demo: ## no cluster needed: emulator + real operator + the samples, printing each result
 	hack/demo.sh
+
+e2e: ## the real-cluster suite (tests/CodeExec.E2E): on $$KUBECONFIG when set, else on a new k3d cluster from hack/dev-cluster.sh (Docker, internet); never run on the machines this repository is developed on
+	hack/e2e.sh
+
+e2e-dev: ## the real-cluster suite against the dev cluster (API emulator + simulated gVisor node, operator in-process; root and runsc), about a minute
+	hack/e2e-dev.sh
+
+dev-cluster: ## a k3d cluster with gVisor (RuntimeClass handler runsc) and NetworkPolicy, the operator image built and loaded into it (Docker, internet)
+	hack/dev-cluster.sh
 
 runsc: ## fetch gVisor 20240729 (Debian bookworm-backports runsc, systrap) into ~/.cache/codeexec/runsc (cached); prints its path
 	hack/runsc.sh

@@ -94,13 +94,23 @@ internal sealed class DemoRun(DevClusterOptions options, TextWriter output, Time
 
         if (options.ClusterOnly)
         {
+            var e2eEnvironment = E2EEnvironment(kubeconfig, build);
             await output.WriteLineAsync($"""
 
                 The cluster (without operator) stays up until Ctrl+C. Run an operator against it, for example:
                   export KUBECONFIG={kubeconfig}
                   dotnet run --project src/CodeExec.Operator -- {string.Join(' ', build.CollectorCommand.Select((part, i) => $"--Sandbox:CollectorCommand:{i}={part}"))}
-                  CODEEXEC_E2E_COLLECTOR_COMMAND="{string.Join(' ', build.CollectorCommand)}" dotnet test --project tests/CodeExec.E2E
+                or the E2E suite, with the operator in its process:
+                  {string.Join(' ', e2eEnvironment.Skip(1).Select(v => $"{v.Key}=\"{v.Value}\""))} dotnet test --project tests/CodeExec.E2E
                 """);
+            if (options.EnvFile is { } envFile)
+            {
+                // Written to a new file then renamed, so a reader waiting for it never sees half of it.
+                await File.WriteAllLinesAsync(envFile + ".tmp", e2eEnvironment.Select(v => $"export {v.Key}='{v.Value}'"), cancellationToken);
+                File.Move(envFile + ".tmp", envFile, overwrite: true);
+                await Say($"wrote the E2E suite's environment to {envFile}");
+            }
+
             await WaitForStopAsync(cancellationToken);
             return 0;
         }
@@ -165,6 +175,19 @@ internal sealed class DemoRun(DevClusterOptions options, TextWriter output, Time
             await output.WriteLineAsync("stopping the dev cluster");
         }
     }
+
+    /// <summary>
+    /// The variables that point the E2E suite (tests/CodeExec.E2E) at this cluster with the operator in the suite's
+    /// process: KUBECONFIG first, then the mode, the collector command and <see cref="CollectorSettings"/>. No value
+    /// holds a single quote (paths of this program's own folders).
+    /// </summary>
+    private static List<KeyValuePair<string, string>> E2EEnvironment(string kubeconfig, OperatorBuild build) =>
+    [
+        new("KUBECONFIG", kubeconfig),
+        new("CODEEXEC_E2E_OPERATOR", "in-process"),
+        new("CODEEXEC_E2E_COLLECTOR_COMMAND", string.Join(' ', build.CollectorCommand)),
+        new("CODEEXEC_E2E_OPERATOR_SETTINGS", string.Join(' ', CollectorSettings.Select(s => $"{s.Key}={s.Value}"))),
+    ];
 
     /// <summary>
     /// The dev cluster's collector is <c>dotnet codeexec-operator.dll</c>, which JIT-compiles at start; under the

@@ -13,6 +13,8 @@ internal sealed record DevClusterOptions
           --keep              leave the cluster running after the samples and print the KUBECONFIG to use; Ctrl+C stops it
           --cluster-only      start only the emulator and the simulated node (no operator, no samples), print the KUBECONFIG
                               and the collector command for an operator started elsewhere (make run, the E2E tests); Ctrl+C stops it
+          --env-file PATH     with --cluster-only: once the cluster is up, write to PATH the shell `export` lines for the E2E
+                              suite against it (KUBECONFIG, CODEEXEC_E2E_OPERATOR=in-process, the collector command and settings)
           --mode MODE         auto (default: gvisor when runsc is installed and running as root, else process), gvisor, process
           --timeout SECONDS   how long to wait for every sample to finish (default 90)
           --verbose           show the operator's and the kubelet's logs
@@ -24,6 +26,8 @@ internal sealed record DevClusterOptions
     public bool Keep { get; init; }
 
     public bool ClusterOnly { get; init; }
+
+    public string? EnvFile { get; init; }
 
     public SandboxMode? Mode { get; init; }
 
@@ -45,13 +49,14 @@ internal sealed record DevClusterOptions
                 "--cluster-only" => options with { ClusterOnly = true },
                 "--verbose" or "-v" => options with { Verbose = true },
                 "--help" or "-h" => options with { Help = true },
+                "--env-file" => options with { EnvFile = ValueAfter(args, ref i) },
                 "--mode" => options with { Mode = ParseMode(ValueAfter(args, ref i)) },
                 "--timeout" => options with { Timeout = ParseTimeout(ValueAfter(args, ref i)) },
                 var other => throw new ArgumentException($"unknown option {other}"),
             };
         }
 
-        return options;
+        return options.EnvFile is not null && !options.ClusterOnly ? throw new ArgumentException("--env-file needs --cluster-only") : options;
     }
 
     private static string ValueAfter(IReadOnlyList<string> args, ref int i) =>

@@ -35,6 +35,9 @@ public sealed partial class ReadmeCommandTests(EmptyRealApiServer fixture) : ICl
         ["kubectl annotate ns team-a codeexec.dev/max-active-executions=2 codeexec.dev/max-cpu=4 codeexec.dev/max-memory=8Gi"] =
             "Namespaces are a core kind, which the CRD API server does not serve (NamespaceQueueTests annotate a Namespace in the emulator)",
         ["make run"] = "the operator needs a cluster serving Pods, Events and Leases",
+        ["make e2e-dev"] = "it runs the real-cluster suite against the dev cluster for about a minute (hack/e2e-dev.sh; not part of make test)",
+        ["make dev-cluster"] = "it needs a Docker engine, k3d and internet, which these machines lack",
+        ["make e2e"] = "it needs a cluster, or Docker, k3d and internet to make one (hack/dev-cluster.sh), which these machines lack",
         ["kubectl apply -k config/default"] = "it installs core kinds, which the CRD API server does not serve (KustomizeConfigTests build it)",
         ["helm install codeexec-operator charts/codeexec-operator -n codeexec-system --create-namespace --set image.repository=registry.example.com/codeexec-operator --set image.tag=0.1.0"]
             = "it needs a cluster serving core kinds (HelmChartTests render the chart with helm template)",
