@@ -13,7 +13,7 @@ help: ## list the targets
 build: ## restore and build the whole solution
 	$(DOTNET) build Operator.sln
 
-check: kube-apiext tools ## the quality gate CI runs: prepare the caches (real CRD API server, helm, kubectl, runsc), build, format check, every test, only allowed skips; ends with "N passed, N failed, N skipped"
+check: kube-apiext tools ## the quality gate CI runs: prepare the caches (real CRD API server, helm, kubectl, runsc), build, format check, every test, the real-cluster suite on the dev cluster (as root), only allowed skips; ends with "N passed, N failed, N skipped"
 	@hack/runsc.sh >/dev/null || echo "runsc could not be prepared (see above): gVisor-mode tests use runsc from PATH, or skip with the reason"
 	hack/check.sh
 

@@ -54,8 +54,17 @@ source "$work/e2e.env"
 echo "dev cluster up ($KUBECONFIG); running tests/CodeExec.E2E with the operator in-process"
 
 set +e
-dotnet test --project tests/CodeExec.E2E -c "$configuration" --no-build --no-progress "$@"
-rc=$?
+dotnet test --project tests/CodeExec.E2E -c "$configuration" --no-build --no-progress "$@" 2>&1 | tee "$work/test.log"
+rc=${PIPESTATUS[0]}
 set -e
 echo "e2e-dev finished in $((SECONDS - start))s (exit code $rc)"
+# The same last line as hack/test.sh, so hack/check.sh can add it up.
+summary=$(sed -n '/Test run summary/,$p' "$work/test.log")
+num() { grep -E "^\s*$1:" <<<"$summary" | tail -1 | grep -oE '[0-9]+' | head -1; }
+passed=$(num succeeded) failed=$(num failed) skipped=$(num skipped)
+if [[ -z $passed ]]; then
+  echo "0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
+echo "${passed} passed, ${failed:-0} failed, ${skipped:-0} skipped"
 exit "$rc"
