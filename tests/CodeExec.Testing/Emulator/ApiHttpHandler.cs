@@ -136,7 +136,15 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
         {
             type = Registry.Find(group, version, rest[0]);
             (name, subresource) = (rest.ElementAtOrDefault(1), rest.ElementAtOrDefault(2));
-            if (type is null || rest.Length > 3 || (type.Namespaced && name is not null))
+            if (type is null)
+            {
+                // A resource the emulator does not serve is still a request a real API server would authorize (and
+                // might serve): it goes into the access log, so a client's use of it cannot go unseen.
+                RecordUnserved(context, group, rest);
+                throw NotFoundPath();
+            }
+
+            if (rest.Length > 3 || (type.Namespaced && name is not null))
             {
                 throw NotFoundPath();
             }
@@ -751,6 +759,16 @@ internal sealed class ApiHttpHandler(ApiOperations operations, PodLogStore logs,
         }
 
         await WriteJsonAsync(context, error.Code, error.ToStatus());
+    }
+
+    /// <summary>Records a request for a resource the emulator does not serve, in RBAC's terms read from its path alone.</summary>
+    private void RecordUnserved(HttpContext context, string group, string[] rest)
+    {
+        var namespaced = rest is ["namespaces", _, _, ..];
+        var path = namespaced ? rest[2..] : rest;
+        var resource = path.Length >= 3 ? path[0] + "/" + path[2] : path[0];
+        access.Record(context.Request.Headers.UserAgent.ToString(), group, resource, context.Request.Method, named: path.Length >= 2,
+            watch: context.Request.Method == "GET" && path.Length == 1 && IsTrue(context.Request.Query["watch"]), clusterWide: !namespaced);
     }
 
     private static ApiStatusException NotFoundPath() =>
