@@ -8,7 +8,7 @@ export DOTNET_NOLOGO := 1
 .PHONY: help build check test test-only crds run demo e2e e2e-dev dev-cluster runsc bench docker-build fmt fmt-check kube-apiext vapcheck tools clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "%-13s %s\n", $$1, $$2 }'
 
 build: ## restore and build the whole solution
 	$(DOTNET) build Operator.sln

@@ -137,6 +137,12 @@ internal sealed class SandboxOptions
             errors.Add("Sandbox:CollectorImage must be set");
         }
 
+        if (CollectorImagePullPolicy is not ("Always" or "IfNotPresent" or "Never"))
+        {
+            // kube-apiserver refuses any other value on every sandbox Pod (validatePullPolicy, supportedPullPolicies).
+            errors.Add($"Sandbox:CollectorImagePullPolicy '{CollectorImagePullPolicy}' must be Always, IfNotPresent or Never");
+        }
+
         if (CollectorUid <= 0)
         {
             errors.Add("Sandbox:CollectorUid must be a non-zero UID");

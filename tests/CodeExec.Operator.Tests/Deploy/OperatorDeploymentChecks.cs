@@ -1,4 +1,6 @@
+using CodeExec.Operator.Sandbox;
 using k8s.Models;
+using Microsoft.Extensions.Configuration;
 
 namespace CodeExec.Operator.Tests.Deploy;
 
@@ -48,6 +50,14 @@ internal static class OperatorDeploymentChecks
             problems.Add($"collector image {Env(manager, "Sandbox__CollectorImage") ?? "unset"} differs from the operator image {manager.Image}");
         }
 
+        // The Sandbox settings the Deployment passes are ones the operator starts with (a packaging step that rewrites
+        // one, such as a kustomize replacement matching more env entries than meant, shows here).
+        var settings = new ConfigurationBuilder().AddInMemoryCollection((manager.Env ?? [])
+                .Where(e => e.Value is not null)
+                .Select(e => KeyValuePair.Create(e.Name.Replace("__", ":", StringComparison.Ordinal), (string?)e.Value)))
+            .Build();
+        var sandbox = settings.GetSection("Sandbox").Get<SandboxOptions>() ?? new SandboxOptions();
+        problems.AddRange(sandbox.Validate().Select(error => "the operator would refuse to start: " + error));
         return problems;
     }
 }

@@ -53,6 +53,19 @@ public sealed class SandboxOptionsTests
         Assert.StartsWith($"Sandbox:SeccompLocalhostProfile '{profile}' must be a relative path without '..'", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("codeexec-operator:dev")]
+    [InlineData("ifnotpresent")]
+    [InlineData("")]
+    public void A_collector_pull_policy_kube_apiserver_refuses_is_refused_at_start(string policy)
+    {
+        // validatePullPolicy (pkg/apis/core/validation) accepts Always, IfNotPresent and Never only, case-sensitively.
+        var error = Assert.Single(new SandboxOptions { CollectorImagePullPolicy = policy }.Validate());
+
+        Assert.Equal($"Sandbox:CollectorImagePullPolicy '{policy}' must be Always, IfNotPresent or Never", error);
+        Assert.All(new[] { "Always", "IfNotPresent", "Never" }, p => Assert.Empty(new SandboxOptions { CollectorImagePullPolicy = p }.Validate()));
+    }
+
     [Fact]
     public void Cluster_cidrs_must_parse()
     {
