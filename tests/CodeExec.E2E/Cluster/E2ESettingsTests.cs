@@ -1,3 +1,7 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using CodeExec.DevCluster.Cluster;
+
 namespace CodeExec.E2E.Cluster;
 
 /// <summary>The suite's settings and K3s node files, without a cluster.</summary>
@@ -85,6 +89,71 @@ public sealed class E2ESettingsTests
             """, K3sNode.ContainerdTemplateV3);
         Assert.Contains("""[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runsc]""", K3sNode.ContainerdTemplateV2, StringComparison.Ordinal);
         Assert.StartsWith("""{{ template "base" . }}""", K3sNode.ContainerdTemplateV2, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_dev_cluster_script_writes_the_same_containerd_templates_as_K3sNode()
+    {
+        var script = File.ReadAllText(Path.Combine(RepositoryLayout.Find().Root, "hack", "dev-cluster.sh"));
+
+        var templates = ScriptTemplates(script);
+
+        Assert.Equal(["config-v3.toml.tmpl", "config.toml.tmpl"], templates.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(K3sNode.ContainerdTemplateV3, templates["config-v3.toml.tmpl"]);
+        Assert.Equal(K3sNode.ContainerdTemplateV2, templates["config.toml.tmpl"]);
+    }
+
+    [Theory]
+    [InlineData("io.containerd.cri.v1.runtime", "io.containerd.cri.v1.images")]
+    [InlineData("io.containerd.grpc.v1.cri", "io.containerd.grpc.v1.cri.x")]
+    [InlineData("runtime_type = \"io.containerd.runsc.v1\"", "runtime_type = \"io.containerd.runc.v2\"")]
+    public void A_changed_template_in_the_dev_cluster_script_no_longer_matches_K3sNode(string original, string changed)
+    {
+        var script = File.ReadAllText(Path.Combine(RepositoryLayout.Find().Root, "hack", "dev-cluster.sh"));
+        Assert.Contains(original, script, StringComparison.Ordinal);
+
+        var templates = ScriptTemplates(script.Replace(original, changed, StringComparison.Ordinal));
+
+        Assert.False(templates["config-v3.toml.tmpl"] == K3sNode.ContainerdTemplateV3 && templates["config.toml.tmpl"] == K3sNode.ContainerdTemplateV2);
+    }
+
+    /// <summary>
+    /// The files <paramref name="script"/> writes with <c>cat &gt;"&lt;folder&gt;/&lt;name&gt;" &lt;&lt;'TOML'</c> heredocs, by
+    /// file name: the lines up to the closing <c>TOML</c> line, each ending with a newline.
+    /// </summary>
+    private static Dictionary<string, string> ScriptTemplates(string script)
+    {
+        var templates = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? name = null;
+        var body = new StringBuilder();
+        foreach (var line in script.Split('\n'))
+        {
+            var match = Regex.Match(line, @"^\s*cat >""[^""]*/([^""/]+)"" <<'TOML'$");
+            if (name is null && match.Success)
+            {
+                name = match.Groups[1].Value;
+                body.Clear();
+            }
+            else if (name is not null && line == "TOML")
+            {
+                templates.Add(name, body.ToString());
+                name = null;
+            }
+            else if (name is not null)
+            {
+                body.Append(line).Append('\n');
+            }
+        }
+
+        Assert.Null(name); // an unterminated heredoc
+        return templates;
+    }
+
+    [Fact]
+    public void Node_architectures_map_to_OCI_platforms_and_an_unknown_one_to_none()
+    {
+        Assert.Equal(("linux/amd64", "linux/arm64", "linux/amd64", "linux/arm64", null),
+            (K3sNode.Platform("x86_64"), K3sNode.Platform("aarch64"), K3sNode.Platform("amd64"), K3sNode.Platform("arm64"), K3sNode.Platform("riscv64")));
     }
 
     [Fact]

@@ -50,6 +50,18 @@ public static class K3sNode
         """;
 
     /// <summary>
+    /// The OCI platform (<c>linux/amd64</c>, <c>linux/arm64</c>) of a node whose <c>uname -m</c> is
+    /// <paramref name="machine"/> (<c>x86_64</c>, <c>aarch64</c>; <c>amd64</c> and <c>arm64</c> are taken too), else
+    /// null: the architectures gVisor publishes releases for.
+    /// </summary>
+    public static string? Platform(string machine) => machine switch
+    {
+        "x86_64" or "amd64" => "linux/amd64",
+        "aarch64" or "arm64" => "linux/arm64",
+        _ => null,
+    };
+
+    /// <summary>
     /// The folder holding both gVisor binaries: <paramref name="configured"/> (CODEEXEC_E2E_GVISOR_DIR) when given,
     /// else the first folder of <paramref name="path"/> (PATH) holding both. Returns null and why when there is none.
     /// </summary>

@@ -107,14 +107,22 @@ internal sealed class K3sCluster(K3sContainer container, string kubeconfigPath, 
         }
     }
 
-    /// <summary>Copies the archive into the node and imports it into containerd's k8s.io namespace, where the kubelet finds images.</summary>
+    /// <summary>
+    /// Copies the archive into the node and imports it into containerd's k8s.io namespace, where the kubelet finds
+    /// images, for the node's platform only (<c>ctr images import --platform linux/&lt;arch&gt;</c>, the node's
+    /// <c>uname -m</c>): an archive from Docker's containerd image store may name platforms it has no content for,
+    /// which an import of every platform fails on (k3d-io/k3d#1538, containerd/containerd#12908).
+    /// </summary>
     private static async Task ImportImageAsync(K3sContainer container, string archive, ImageReference image, CancellationToken cancellationToken)
     {
         var source = new FileInfo(archive);
         var target = "/tmp/" + source.Name;
         await container.CopyAsync(source, "/tmp", ct: cancellationToken);
+        var machine = await container.ExecAsync(["uname", "-m"], cancellationToken);
+        var platform = K3sNode.Platform(machine.Stdout.Trim())
+            ?? throw new InvalidOperationException($"the K3s node's architecture '{machine.Stdout.Trim()}' (uname -m) is neither x86_64 nor aarch64");
         var ctr = new List<string> { "ctr", "--address", K3sNode.ContainerdSocket, "--namespace", "k8s.io", "images" };
-        var import = await container.ExecAsync([.. ctr, "import", target], cancellationToken);
+        var import = await container.ExecAsync([.. ctr, "import", "--platform", platform, target], cancellationToken);
         if (import.ExitCode != 0)
         {
             throw new InvalidOperationException($"ctr images import {archive} failed ({import.ExitCode}): {import.Stderr}{import.Stdout}");
