@@ -45,7 +45,9 @@ internal static partial class CrdGenerator
 
     private static V1CustomResourceDefinition CodeExecutionCrd(V1JSONSchemaProps schema) => Crd(
         ApiConstants.CodeExecutionKind, ApiConstants.CodeExecutionPlural, ApiConstants.CodeExecutionSingular, "Namespaced",
-        shortNames: ["cx", "codeexec"], statusSubresource: true, schema,
+        // Not "codeexec": that is the category of both kinds, and kubectl expands a category before it looks for a short
+        // name, so `kubectl get codeexec` lists CodeExecutions and CodeRuntimes (kubectl 1.33) and a name after it fails.
+        shortNames: ["cx"], statusSubresource: true, schema,
         [
             Column("Runtime", "string", ".spec.runtime", "The CodeRuntime the code runs with."),
             Column("Phase", "string", ".status.phase", "Where the execution is."),
