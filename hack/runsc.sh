@@ -15,7 +15,7 @@
 # Cache: $CODEEXEC_RUNSC_CACHE (default ~/.cache/codeexec/runsc), one folder per package version:
 #   <cache>/<version>/usr/bin/runsc, and <cache>/current -> <version>. The gVisor mode looks there first
 #   (tests/CodeExec.Testing/Kubelet/GVisor/RunscLocator.cs). RUNSC_VERSION=<debian version> pins a version; REFRESH=1
-#   re-reads sid's package lists even when a cached runsc exists.
+#   re-reads the suite's package lists even when a cached runsc exists.
 set -euo pipefail
 cache=${CODEEXEC_RUNSC_CACHE:-$HOME/.cache/codeexec/runsc}
 mkdir -p "$cache"

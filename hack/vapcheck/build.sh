@@ -32,7 +32,8 @@ apt-cache "${apt[@]}" depends --recurse --no-recommends --no-suggests --no-confl
 printf '%s\n' "golang-$go_ver-go" "golang-$go_ver-src" >> "$home/packages.txt"
 rm -rf "$home/debs" "$home/root"; mkdir -p "$home/debs" "$home/root"
 echo "vapcheck: downloading $(wc -l < "$home/packages.txt") packages" >&2
-(cd "$home/debs" && apt-get "${apt[@]}" -qq download $(cat "$home/packages.txt") >/dev/null)
+mapfile -t packages < "$home/packages.txt"
+(cd "$home/debs" && apt-get "${apt[@]}" -qq download "${packages[@]}" >/dev/null)
 for f in "$home"/debs/*.deb; do dpkg -x "$f" "$home/root"; done
 rm -rf "$home/debs"
 
@@ -47,7 +48,7 @@ GO
 src=$home/gopath/src/vapcheck
 mkdir -p "$src" && cp "$here/main.go" "$src/main.go"
 export GOROOT=$home/root/usr/lib/go-$go_ver PATH=$home/root/usr/lib/go-$go_ver/bin:$PATH
-export GOPATH=$home/gopath:$gocode GO111MODULE=off GOFLAGS= GOPROXY=off
+export GOPATH=$home/gopath:$gocode GO111MODULE=off GOFLAGS='' GOPROXY=off
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOCACHE=$home/gocache
 echo "vapcheck: building against k8s.io/apiserver $(apt-cache "${apt[@]}" show golang-k8s-apiserver-dev | sed -n 's/^Version: //p' | head -1) (go $go_ver)" >&2
 go build -o "$home/bin/vapcheck" vapcheck

@@ -46,7 +46,7 @@ public enum RunscOrigin
     /// <summary>The <c>CODEEXEC_RUNSC</c> environment variable.</summary>
     Environment,
 
-    /// <summary>The cache <c>hack/runsc.sh</c> unpacks Debian sid's runsc into.</summary>
+    /// <summary>The cache <c>hack/runsc.sh</c> unpacks Debian's runsc 20240729 into (bookworm-backports by default).</summary>
     Cache,
 
     /// <summary><c>runsc</c> on PATH (on this project's machines: bookworm's package, the fallback).</summary>
@@ -54,8 +54,8 @@ public enum RunscOrigin
 }
 
 /// <summary>
-/// Finds the runsc the gVisor mode uses: <c>$CODEEXEC_RUNSC</c>, else the cache <c>hack/runsc.sh</c> fills with Debian
-/// sid's runsc (<c>$CODEEXEC_RUNSC_CACHE</c>, default <c>~/.cache/codeexec/runsc</c>, link <c>current</c>), else
+/// Finds the runsc the gVisor mode uses: <c>$CODEEXEC_RUNSC</c>, else the cache <c>hack/runsc.sh</c> fills with
+/// Debian's runsc 20240729 (<c>$CODEEXEC_RUNSC_CACHE</c>, default <c>~/.cache/codeexec/runsc</c>, link <c>current</c>), else
 /// <c>runsc</c> on PATH, which is only a fallback (bookworm's 2022 runsc, ptrace platform) and says so in
 /// <see cref="RunscBinary.Description"/>.
 /// </summary>
