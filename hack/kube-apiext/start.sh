@@ -55,13 +55,15 @@ KC
 echo $! > etcd.pid
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$etcd_port/health" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -sf "http://127.0.0.1:$etcd_port/health" >/dev/null || { tail etcd.log >&2; RUN=$run "$(dirname "$0")/stop.sh"; exit 1; }
+# APIEXT_EXTRA_FLAGS: more apiserver flags, separated by spaces.
+read -r -a extra_flags <<< "${APIEXT_EXTRA_FLAGS:-}"
 "$home/bin/apiext-standalone" --bind-address 127.0.0.1 --secure-port "$api_port" \
   --tls-cert-file pki/serving.crt --tls-private-key-file pki/serving.key --client-ca-file pki/ca.crt \
   --etcd-servers "http://127.0.0.1:$etcd_port" \
   --kubeconfig core-none.kubeconfig --authentication-kubeconfig core-none.kubeconfig --authentication-skip-lookup \
   --authorization-kubeconfig core-none.kubeconfig \
   --disable-admission-plugins NamespaceLifecycle,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ValidatingAdmissionPolicy,MutatingAdmissionPolicy \
-  --enable-priority-and-fairness=false ${APIEXT_EXTRA_FLAGS:-} > apiserver.log 2>&1 &
+  --enable-priority-and-fairness=false "${extra_flags[@]}" > apiserver.log 2>&1 &
 echo $! > apiserver.pid
 for _ in $(seq 600); do
   [[ $(curl -s --cacert pki/ca.crt "https://127.0.0.1:$api_port/readyz" 2>/dev/null) == ok ]] && break; sleep 0.1

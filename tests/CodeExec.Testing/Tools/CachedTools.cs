@@ -1,9 +1,9 @@
 namespace CodeExec.Testing.Tools;
 
 /// <summary>
-/// Finds the command-line tools the tests run (helm, kubectl): first in the cache <c>hack/tools.sh</c> fills
+/// Finds the command-line tools the tests run (helm, kubectl, shellcheck): first in the cache <c>hack/tools.sh</c> fills
 /// (<c>$CODEEXEC_TOOLS_HOME/bin</c>, default <c>~/.cache/codeexec/tools/bin</c>: the pinned helm v4.1.4 and kubectl
-/// v1.33), then on PATH. When neither has the tool, <see cref="MissingReason"/> says why, for <c>Assert.Skip</c>.
+/// v1.33, and shellcheck 0.9.0), then on PATH. When neither has the tool, <see cref="MissingReason"/> says why, for <c>Assert.Skip</c>.
 /// </summary>
 public static class CachedTools
 {
@@ -30,7 +30,7 @@ public static class CachedTools
     /// <summary>Why <paramref name="name"/> is not available: the failure hack/tools.sh recorded, or how to get it.</summary>
     public static string MissingReason(string name)
     {
-        var failure = Path.Combine(Home, "failure.txt");
+        var failure = Path.Combine(Home, name == "shellcheck" ? "failure-shellcheck.txt" : "failure.txt");
         return File.Exists(failure)
             ? $"{name} is not installed: {File.ReadAllText(failure).Trim()}"
             : $"{name} is neither in {Path.Combine(Home, "bin")} nor on PATH: run hack/tools.sh (make test does)";
