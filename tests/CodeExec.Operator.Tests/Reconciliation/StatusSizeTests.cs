@@ -110,6 +110,36 @@ public sealed class StatusSizeTests
         Assert.True(StatusSize.StoredBytes(execution, fallback) < 10_000);
     }
 
+    [Fact]
+    public void The_fallback_keeps_every_status_field_but_the_output()
+    {
+        // Every property of the status type set, by reflection, so a field added later is covered: WithoutOutput must
+        // keep it (or the test must name it as output).
+        string[] output = ["Stdout", "Stderr", "StdoutEncoding", "StderrEncoding", "StdoutTruncated", "StderrTruncated"];
+        string[] rewritten = ["Message", "Conditions"];
+        var full = new CodeExecutionStatus();
+        var properties = typeof(CodeExecutionStatus).GetProperties();
+        foreach (var property in properties.Where(p => !rewritten.Contains(p.Name)))
+        {
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            property.SetValue(full, type switch
+            {
+                _ when type == typeof(string) => property.Name + "-value",
+                _ when type == typeof(int) => 7,
+                _ when type == typeof(long) => 7L,
+                _ when type == typeof(bool) => true,
+                _ when type == typeof(DateTime) => new DateTime(2026, 12, 7, 0, 0, 0, DateTimeKind.Utc),
+                _ => throw new InvalidOperationException($"CodeExecutionStatus.{property.Name} has a type this test cannot fill: {type}"),
+            });
+        }
+
+        var fallback = FinalStatusBuilder.WithoutOutput(full, "413", 1, Clock());
+
+        Assert.All(properties.Where(p => !rewritten.Contains(p.Name)), property =>
+            Assert.True(output.Contains(property.Name) ? property.GetValue(fallback) is null : Equals(property.GetValue(full), property.GetValue(fallback)),
+                $"{property.Name}: {property.GetValue(full)} became {property.GetValue(fallback) ?? "null"}"));
+    }
+
     [Theory]
     [InlineData(413, "", true)]
     [InlineData(422, "", true)]
