@@ -13,6 +13,7 @@ internal sealed class CliConsole
     private readonly Stream _output;
     private readonly Stream _error;
     private readonly Func<string, string?> _environment;
+    private byte? _lastCodeByte;
 
     /// <param name="input">Standard input (the code when the file argument is <c>-</c>).</param>
     /// <param name="output">Standard output.</param>
@@ -30,6 +31,13 @@ internal sealed class CliConsole
 
     public Stream Input { get; }
 
+    /// <summary>
+    /// Standard error is a terminal (not redirected): the code's output may then leave it in a state (hidden text, an
+    /// unterminated title or other control string, no final newline) that would swallow or disguise the CLI's own
+    /// lines; <see cref="StartOwnLine"/> undoes that first.
+    /// </summary>
+    public bool ErrorIsTerminal { get; init; }
+
     public TextWriter Out { get; }
 
     public TextWriter Error { get; }
@@ -43,10 +51,31 @@ internal sealed class CliConsole
     /// <summary>Writes <paramref name="bytes"/> to standard error unchanged.</summary>
     public void WriteError(ReadOnlySpan<byte> bytes) => WriteBytes(Error, _error, bytes);
 
-    private static void WriteBytes(TextWriter writer, Stream stream, ReadOnlySpan<byte> bytes)
+    /// <summary>
+    /// Call before a line of the CLI's own that follows the code's output on standard error. On a terminal, after code
+    /// output: ESC \ (string terminator: ends an OSC, DCS or APC string the code left open, such as a window title that
+    /// would swallow the line), ESC [0m (resets attributes, hidden text included), and a newline when the code's last
+    /// byte was not one. Nothing when standard error is redirected, so captured output stays exact.
+    /// </summary>
+    public void StartOwnLine()
+    {
+        if (!ErrorIsTerminal || _lastCodeByte is null)
+        {
+            return;
+        }
+
+        Error.Write(_lastCodeByte == (byte)'\n' ? "\u001b\\\u001b[0m" : "\u001b\\\u001b[0m\n");
+        _lastCodeByte = (byte)'\n';
+    }
+
+    private void WriteBytes(TextWriter writer, Stream stream, ReadOnlySpan<byte> bytes)
     {
         writer.Flush();
         stream.Write(bytes);
         stream.Flush();
+        if (!bytes.IsEmpty)
+        {
+            _lastCodeByte = bytes[^1];
+        }
     }
 }

@@ -4,7 +4,9 @@ namespace CodeExec.Cli;
 
 /// <summary>
 /// The exit codes of <c>kubectl codeexec</c>. <c>run</c> exits with the code's own exit code when the code ran; the
-/// other endings use the codes of timeout(1) and the shell (124, 125, 126, 130), which code rarely uses itself.
+/// other endings use the codes of timeout(1) and the shell (124, 125, 126, 130), which code rarely uses itself; as with
+/// timeout(1), code that exits with one of them looks the same by the exit code alone (the last stderr line, or the
+/// kept execution's status.phase, tells them apart).
 /// The other commands exit 0, or <see cref="Error"/> on any failure, like kubectl.
 /// </summary>
 internal static class ExitCodes

@@ -8,5 +8,8 @@ Console.CancelKeyPress += (_, e) =>
     interrupt.Cancel();
 };
 
-var console = new CliConsole(Console.OpenStandardInput(), Console.OpenStandardOutput(), Console.OpenStandardError());
+var console = new CliConsole(Console.OpenStandardInput(), Console.OpenStandardOutput(), Console.OpenStandardError())
+{
+    ErrorIsTerminal = !Console.IsErrorRedirected,
+};
 return await CliApplication.RunAsync(args, console, interrupt.Token);

@@ -103,11 +103,13 @@ internal static class RunCommand
         var exitCode = ExitCodes.Of(status);
         if (Ending(name, status) is { } ending)
         {
+            console.StartOwnLine();
             await console.Error.WriteLineAsync(ending);
         }
 
         if (!keep && !await CleanUpAsync(cluster, name))
         {
+            console.StartOwnLine();
             await console.Error.WriteLineAsync($"warning: codeexecution/{name} could not be deleted");
         }
 

@@ -51,11 +51,13 @@ internal static class ExecutionOutput
         console.WriteError(stderr);
         if (status.StdoutTruncated == true)
         {
+            console.StartOwnLine();
             console.Error.WriteLine(TruncationWarning("stdout", status.StdoutBytes, stdout.Length, status.OutputBytes));
         }
 
         if (status.StderrTruncated == true)
         {
+            console.StartOwnLine();
             console.Error.WriteLine(TruncationWarning("stderr", status.StderrBytes, stderr.Length, status.OutputBytes));
         }
     }

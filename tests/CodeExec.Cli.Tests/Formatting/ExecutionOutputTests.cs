@@ -43,4 +43,25 @@ public sealed class ExecutionOutputTests
         Assert.Equal("err\nwarning: stdout truncated: the code wrote 120 bytes; printed are its head and tail, 49 bytes with the omission marker (limits.outputBytes 1024)\n",
             Encoding.UTF8.GetString(error.ToArray()));
     }
+
+    [Theory]
+    [InlineData(true, "\u001b[8m\u001b]0;fake title", "\u001b[8m\u001b]0;fake title\u001b\\\u001b[0m\nwarning: stderr truncated")]
+    [InlineData(true, "ends with a newline\n", "ends with a newline\n\u001b\\\u001b[0mwarning: stderr truncated")]
+    [InlineData(false, "\u001b[8m\u001b]0;fake title", "\u001b[8m\u001b]0;fake title" + "warning: stderr truncated")]
+    public void On_a_terminal_the_CLIs_own_line_after_the_code_ends_what_the_code_left_open(bool terminal, string codeStderr, string expectedStart)
+    {
+        // Code that hides text (ESC [8m) and opens a window title (ESC ]0;) without ending it would swallow the next line.
+        using var error = new MemoryStream();
+        var console = new CliConsole(Stream.Null, Stream.Null, error) { ErrorIsTerminal = terminal };
+
+        ExecutionOutput.Write(console, new CodeExecutionStatus
+        {
+            Stderr = codeStderr,
+            StderrTruncated = true,
+            StderrBytes = 5000,
+            OutputBytes = 1024,
+        });
+
+        Assert.StartsWith(expectedStart, Encoding.UTF8.GetString(error.ToArray()), StringComparison.Ordinal);
+    }
 }
