@@ -6,7 +6,8 @@ namespace CodeExec.Operator.Reconciliation;
 /// <summary>
 /// What the active sandboxes of one namespace may use at once: the defaults of <see cref="ExecutionOptions"/>, each
 /// overridden by an annotation on the Namespace object. Namespaces are cluster-scoped: only who may update (or create)
-/// Namespaces can set these, normally the cluster administrator, never a tenant with rights in its namespace only.
+/// Namespaces can set these; unless <see cref="ExecutionOptions.NamespaceAnnotationsMayRaise"/> is on, an annotation can
+/// only lower a limit, since self-service namespace tools give tenants that right.
 /// </summary>
 /// <param name="MaxActive">Most active sandbox Pods; 0 means no limit.</param>
 /// <param name="MaxCpu">Most CPU cores of their limits added up; null means no limit.</param>
@@ -37,7 +38,16 @@ internal sealed record NamespaceLimits(int MaxActive, decimal? MaxCpu, decimal? 
         {
             if (int.TryParse(active, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
             {
-                maxActive = value;
+                // 0 is no limit: the highest value there is.
+                var lowers = maxActive == 0 ? value > 0 : value > 0 && value <= maxActive;
+                if (lowers || options.NamespaceAnnotationsMayRaise)
+                {
+                    maxActive = value;
+                }
+                else if (value != maxActive)
+                {
+                    found.Add(RaiseIgnored(MaxActiveAnnotation, active));
+                }
             }
             else
             {
@@ -45,8 +55,8 @@ internal sealed record NamespaceLimits(int MaxActive, decimal? MaxCpu, decimal? 
             }
         }
 
-        var cpu = Quantity(annotations, MaxCpuAnnotation, options.MaxCpuPerNamespace, found);
-        var memory = Quantity(annotations, MaxMemoryAnnotation, options.MaxMemoryPerNamespace, found);
+        var cpu = Quantity(annotations, MaxCpuAnnotation, options.MaxCpuPerNamespace, options.NamespaceAnnotationsMayRaise, found);
+        var memory = Quantity(annotations, MaxMemoryAnnotation, options.MaxMemoryPerNamespace, options.NamespaceAnnotationsMayRaise, found);
         problems = found;
         return new NamespaceLimits(maxActive, cpu, memory);
     }
@@ -72,25 +82,46 @@ internal sealed record NamespaceLimits(int MaxActive, decimal? MaxCpu, decimal? 
         return problems;
     }
 
-    private static decimal? Quantity(IDictionary<string, string>? annotations, string annotation, string? fallback, List<string> problems)
+    private static decimal? Quantity(IDictionary<string, string>? annotations, string annotation, string? fallback, bool mayRaise, List<string> problems)
     {
-        if (annotations?.TryGetValue(annotation, out var text) == true)
+        var limit = string.IsNullOrWhiteSpace(fallback) ? null : Parse(fallback);
+        if (annotations?.TryGetValue(annotation, out var text) != true)
         {
-            if (string.IsNullOrWhiteSpace(text))
-            {
-                return null;
-            }
-
-            if (Parse(text) is { } value)
-            {
-                return value;
-            }
-
-            problems.Add($"annotation {annotation}=\"{text}\" is not a quantity of 0 or more");
+            return limit;
         }
 
-        return string.IsNullOrWhiteSpace(fallback) ? null : Parse(fallback);
+        // Empty is no limit: the highest value there is.
+        decimal? value;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            value = null;
+        }
+        else if (Parse(text) is { } parsed)
+        {
+            value = parsed;
+        }
+        else
+        {
+            problems.Add($"annotation {annotation}=\"{text}\" is not a quantity of 0 or more");
+            return limit;
+        }
+
+        var lowers = value is { } v && (limit is null || v <= limit);
+        if (lowers || mayRaise)
+        {
+            return value;
+        }
+
+        if (value != limit)
+        {
+            problems.Add(RaiseIgnored(annotation, text));
+        }
+
+        return limit;
     }
+
+    private static string RaiseIgnored(string annotation, string? text) =>
+        $"annotation {annotation}=\"{text}\" would raise the operator's limit and is ignored (Operator:Executions:NamespaceAnnotationsMayRaise is off)";
 
     private static decimal? Parse(string text)
     {

@@ -329,6 +329,9 @@ public sealed partial class HelmChartTests(RealApiServerWithCrds fixture) : ICla
         Assert.DoesNotContain(edit.Rules.Concat(view.Rules), rule => rule.Resources.Any(r => r.Contains('/', StringComparison.Ordinal)));
         Assert.DoesNotContain(edit.Rules, rule => rule.Resources.Contains("coderuntimes") && rule.Verbs.Except(["get", "list", "watch"]).Any());
         Assert.Equal(["codeexec-operator"], Render("--set", "userRoles.create=false").All<V1ClusterRole>().Select(r => r.Metadata.Name));
+        var unaggregated = Render("--set", "userRoles.aggregate=false").All<V1ClusterRole>().ToList();
+        Assert.Equal(["codeexec-operator", "codeexec-operator-edit", "codeexec-operator-view"], unaggregated.Select(r => r.Metadata.Name).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(unaggregated, r => r.Metadata.Labels.Keys.Any(k => k.StartsWith("rbac.authorization.k8s.io/aggregate-to-", StringComparison.Ordinal)));
         Assert.Equal(
             Kustomize.BuildDefault().All<V1ClusterRole>().Select(r => (r.Metadata.Name, YamlOf(r.Rules))).Order(),
             rendered.All<V1ClusterRole>().Select(r => (r.Metadata.Name, YamlOf(r.Rules))).Order());

@@ -98,6 +98,40 @@ public sealed class NamespaceQueueDecisionTests
     }
 
     [Theory]
+    [InlineData("5", "1", "1Gi", false, 5, "1", "1Gi", 0)]
+    [InlineData("20", "1", "1Gi", false, 10, "1", "1Gi", 1)]
+    [InlineData("0", "", "", false, 10, "8", "16Gi", 3)]
+    [InlineData("20", "16", "", true, 20, "16", null, 0)]
+    [InlineData("0", "", "32Gi", true, 0, null, "32Gi", 0)]
+    public void Annotations_only_lower_the_limits_unless_raising_is_allowed(
+        string active, string cpu, string memory, bool mayRaise, int expectedActive, string? expectedCpu, string? expectedMemory, int problemCount)
+    {
+        var options = new ExecutionOptions { MaxActivePerNamespace = 10, MaxCpuPerNamespace = "8", MaxMemoryPerNamespace = "16Gi", NamespaceAnnotationsMayRaise = mayRaise };
+        var namespaceObject = new V1Namespace
+        {
+            Metadata = new V1ObjectMeta
+            {
+                Name = "tenant",
+                Annotations = new Dictionary<string, string>
+                {
+                    [NamespaceLimits.MaxActiveAnnotation] = active,
+                    [NamespaceLimits.MaxCpuAnnotation] = cpu,
+                    [NamespaceLimits.MaxMemoryAnnotation] = memory,
+                },
+            },
+        };
+
+        var limits = NamespaceLimits.Resolve(options, namespaceObject, out var problems);
+
+        Assert.Equal(
+            new NamespaceLimits(expectedActive, expectedCpu is null ? null : new ResourceQuantity(expectedCpu).ToDecimal(),
+                expectedMemory is null ? null : new ResourceQuantity(expectedMemory).ToDecimal()),
+            limits);
+        Assert.Equal(problemCount, problems.Count);
+        Assert.All(problems, p => Assert.EndsWith("would raise the operator's limit and is ignored (Operator:Executions:NamespaceAnnotationsMayRaise is off)", p, StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData(-1, null, null, 1)]
     [InlineData(0, "two", "1Gi", 1)]
     [InlineData(0, "", "-1Gi", 1)]
