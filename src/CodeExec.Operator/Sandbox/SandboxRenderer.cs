@@ -271,7 +271,7 @@ internal static class SandboxRenderer
         var command = InitCommand(limits, hasStdin, options, userEnv);
         command.AddRange(runtime.Command);
         command.Add(CodeDirectory + "/" + runtime.FileName);
-        command.AddRange(request.Execution.Spec.Args ?? []);
+        command.AddRange((request.Execution.Spec.Args ?? []).Select(EscapeExpansion));
 
         // Only operator values: the user's variables are arguments of codeexec-init, which sets them in the program's
         // environment after the rlimits (nothing of the tenant's reaches a process before its limits are in place).
@@ -352,7 +352,8 @@ internal static class SandboxRenderer
     /// <summary>
     /// The start of the code container's command: codeexec-init (copied from the operator image by the collector) with
     /// the streams, the rlimits, the timeout and the user's variables, then <c>--</c>; the interpreter, the file and the
-    /// user's arguments follow as the program's argv. No shell: the runtime image needs none, and nothing the user
+    /// user's arguments follow as the program's argv. The user's values are escaped (<see cref="EscapeExpansion"/>) so
+    /// the kubelet's <c>$(VAR)</c> expansion leaves them as the user wrote them. No shell: the runtime image needs none, and nothing the user
     /// gives is ever parsed as shell text. codeexec-init is PID 1 of the container: it reaps zombies, passes SIGTERM
     /// on to the whole tree and exits with the program's status (src/CodeExec.Init/README.md). It also holds the code to
     /// its memory limit (resident memory plus what /tmp holds, SIGKILL at the limit): on a gVisor node the container's
@@ -380,11 +381,26 @@ internal static class SandboxRenderer
         foreach (var variable in userEnv)
         {
             command.Add("--env");
-            command.Add(variable.Name + "=" + variable.Value);
+            command.Add(EscapeExpansion(variable.Name + "=" + variable.Value));
         }
 
         command.Add("--");
         return command;
+    }
+
+    /// <summary>
+    /// <paramref name="value"/> written so that the kubelet's <c>$(VAR)</c> expansion of a container's command, args
+    /// and env values gives it back exactly: every <c>$</c> doubled. The kubelet turns <c>$$</c> into <c>$</c> and
+    /// <c>$(NAME)</c> into the value of the container's variable NAME (upstream <c>Expand</c> in kubernetes
+    /// third_party/forked/golang/expansion/expand.go, applied by <c>expandContainerCommandAndArgs</c> in
+    /// pkg/kubelet/kuberuntime/kuberuntime_container.go); in the doubled text every <c>$</c> is the first of a
+    /// <c>$$</c> pair, so no reference starts. Without it a user argument <c>$(HOME)</c> would reach the program as
+    /// <c>/tmp</c>. Text without <c>$</c> is returned as it is.
+    /// </summary>
+    public static string EscapeExpansion(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return value.Replace("$", "$$", StringComparison.Ordinal);
     }
 
     private static V1Container Collector(EffectiveLimits limits, SandboxOptions options) => new()

@@ -68,6 +68,27 @@ public class RealProcessExecutionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Args_and_env_values_with_dollar_references_reach_the_program_as_written()
+    {
+        // The kubelet expands $(VAR) and $$ in a container's command and args (expandContainerCommandAndArgs): the
+        // renderer escapes the user's values so that $(HOME) is not replaced by the container's HOME.
+        await _cluster.CreateExecutionAsync("real-dollar", spec =>
+        {
+            spec.Args = ["$(HOME)", "$$", "a$b", "$("];
+            spec.Env = [new EnvVar { Name = "DOLLARS", Value = "$(HOME) $$(TMPDIR) $" }];
+        }, code: """
+            import os, sys
+            print("|".join(sys.argv[1:]))
+            print(os.environ["DOLLARS"])
+            """);
+
+        var status = (await _cluster.WaitForFinalAsync("real-dollar", TimeSpan.FromSeconds(90))).Status!;
+
+        Assert.True(status.Phase == ExecutionPhase.Succeeded, status.Message + " / " + status.Stderr);
+        Assert.Equal("$(HOME)|$$|a$b|$(\n$(HOME) $$(TMPDIR) $\n", status.Stdout);
+    }
+
+    [Fact]
     public async Task A_real_exit_code_and_a_real_flood_are_reported_from_the_collector()
     {
         await _cluster.CreateExecutionAsync("real-flood", spec => spec.Limits = new ExecutionLimits { OutputBytes = 1024 }, code: """

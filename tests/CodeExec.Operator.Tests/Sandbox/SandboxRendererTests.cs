@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using CodeExec.Api;
 using CodeExec.Operator.Sandbox;
+using CodeExec.Testing.Kubelet;
 using k8s;
 using k8s.Models;
 using Xunit;
@@ -146,9 +147,38 @@ public sealed class SandboxRendererTests
             ["/codeexec/bin/codeexec-init", "--stdin", "/dev/null", "--stdout", "/codeexec/out/stdout", "--stderr", "/codeexec/out/stderr",
                 "--nproc", "64", "--fsize", "67108864", "--memory", "134217728", "--tmp", "/tmp", "--tmp-size", "67108864", "--timeout", EffectiveLimitsTimeout.ToString(CultureInfo.InvariantCulture), "--grace", "4"],
             command.Take(separator)); // fsize: 64Mi tmp over the 16Mi buffer; grace: one second under the kubelet's 5
-        Assert.Equal(["python3", "-I", "/code/main.py", "--flag", "$(rm -rf /)", "'; echo pwned"], command.Skip(separator + 1));
+        Assert.Equal(["python3", "-I", "/code/main.py", "--flag", "$$(rm -rf /)", "'; echo pwned"], command.Skip(separator + 1)); // $$: EscapeExpansion
         Assert.DoesNotContain(command, part => part is "/bin/sh" or "sh");
     }
+
+    public static TheoryData<string> DollarTexts => ["$(HOME)", "$$(HOME)", "$", "a$b", "$(", "$$", "$$$(HOME)", "$(HOME", "x$", "$(a$$b)", "$($(HOME))", "no dollar"];
+
+    [Theory]
+    [MemberData(nameof(DollarTexts))]
+    public void ExpandContainerCommandAndArgs_gives_back_user_args_and_env_values_exactly(string text)
+    {
+        // The simulated kubelet's port of upstream Expand (third_party/forked/golang/expansion), which
+        // expandContainerCommandAndArgs applies to the command and args with the container's variables (HOME=/tmp here).
+        var execution = TestObjects.Execution();
+        execution.Spec.Args = [text, "plain"];
+        execution.Spec.Env = [new EnvVar { Name = "USER_VALUE", Value = text }];
+        var code = Code(RenderPod(execution));
+
+        var env = ContainerCommand.Environment(code);
+        var argv = ContainerCommand.Argv(code, env);
+
+        var separator = argv.IndexOf("--");
+        Assert.Equal(["python3", "-I", "/code/main.py", text, "plain"], argv.Skip(separator + 1));
+        var envArgs = argv.Take(separator).Select((part, i) => (part, i)).Where(p => p.part == "--env").Select(p => argv[p.i + 1]);
+        Assert.Equal(["USER_VALUE=" + text], envArgs);
+    }
+
+    [Theory]
+    [InlineData("", "")]
+    [InlineData("/tmp", "/tmp")]
+    [InlineData("$(HOME)", "$$(HOME)")]
+    [InlineData("a$b$", "a$$b$$")]
+    public void EscapeExpansion_doubles_every_dollar(string value, string expected) => Assert.Equal(expected, SandboxRenderer.EscapeExpansion(value));
 
     [Fact]
     public void Init_reads_stdin_from_the_mounted_file_when_stdin_is_set()
