@@ -6,8 +6,9 @@ namespace CodeExec.Operator.Tests.Sandbox;
 
 /// <summary>
 /// Runs this build's codeexec-init (src/CodeExec.Init, copied beside the operator) on the host, its files in a
-/// temporary folder. The process-count tests run it as user nobody (with setpriv) when the tests run as root, since
-/// RLIMIT_NPROC does not hold for root.
+/// temporary folder. The process-count tests run it as a UID of their own (with setpriv) when the tests run as root, since
+/// RLIMIT_NPROC does not hold for root; not nobody's, because RLIMIT_NPROC counts every process of the UID on the
+/// machine, and processes of other tests running meanwhile under a shared UID would use up the limit.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class CodeExecInitTests : IDisposable
@@ -34,7 +35,10 @@ public sealed class CodeExecInitTests : IDisposable
 
     private string Stderr => File.ReadAllText(Path.Combine(_dir, "stderr"));
 
-    private Process Start(IReadOnlyList<string> options, IReadOnlyList<string> program, bool asNobody = false)
+    /// <summary>A UID nothing else on a test machine runs as (no passwd entry needed: setpriv takes numbers).</summary>
+    private const int LimitTestUid = 61947;
+
+    private Process Start(IReadOnlyList<string> options, IReadOnlyList<string> program, bool asLimitedUser = false)
     {
         if (!File.Exists(InitBinary))
         {
@@ -42,10 +46,10 @@ public sealed class CodeExecInitTests : IDisposable
         }
 
         var start = new ProcessStartInfo(InitBinary) { RedirectStandardError = true, RedirectStandardOutput = true };
-        if (asNobody && Environment.UserName == "root")
+        if (asLimitedUser && Environment.UserName == "root")
         {
             start = new ProcessStartInfo("setpriv") { RedirectStandardError = true, RedirectStandardOutput = true };
-            foreach (var arg in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", InitBinary })
+            foreach (var arg in new[] { $"--reuid={LimitTestUid}", $"--regid={LimitTestUid}", "--clear-groups", InitBinary })
             {
                 start.ArgumentList.Add(arg);
             }
@@ -59,9 +63,9 @@ public sealed class CodeExecInitTests : IDisposable
         return Process.Start(start)!;
     }
 
-    private async Task<(int ExitCode, string InitLog)> RunAsync(IReadOnlyList<string> options, IReadOnlyList<string> program, bool asNobody = false)
+    private async Task<(int ExitCode, string InitLog)> RunAsync(IReadOnlyList<string> options, IReadOnlyList<string> program, bool asLimitedUser = false)
     {
-        using var process = Start(options, program, asNobody);
+        using var process = Start(options, program, asLimitedUser);
         var log = process.StandardError.ReadToEndAsync(Ct);
         await process.WaitForExitAsync(Ct);
         return (process.ExitCode, await log);
@@ -92,7 +96,9 @@ public sealed class CodeExecInitTests : IDisposable
     [Fact]
     public async Task Zombies_are_reaped_so_a_hundred_short_background_commands_fit_in_sixteen_processes()
     {
-        var (exit, _) = await RunAsync(["--nproc", "16"], ["/bin/sh", "-c", "i=0; while [ $i -lt 100 ]; do sh -c 'sleep 0 &' || exit 9; i=$((i+1)); done; echo ran $i"], asNobody: true);
+        // 100 orphans against a limit of 16 only fit if codeexec-init reaps them; the short pause per round lets it be
+        // scheduled on a loaded machine, where a burst of rounds could otherwise outrun it and leave 16 zombies at once.
+        var (exit, _) = await RunAsync(["--nproc", "16"], ["/bin/sh", "-c", "i=0; while [ $i -lt 100 ]; do sh -c 'sleep 0 &' || exit 9; sleep 0.01; i=$((i+1)); done; echo ran $i"], asLimitedUser: true);
 
         Assert.True(exit == 0, Stderr);
         Assert.Equal("ran 100\n", Stdout);
@@ -101,7 +107,7 @@ public sealed class CodeExecInitTests : IDisposable
     [Fact]
     public async Task The_process_limit_holds_for_the_program()
     {
-        var (exit, _) = await RunAsync(["--nproc", "4"], ["/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 5 & done; wait"], asNobody: true);
+        var (exit, _) = await RunAsync(["--nproc", "4"], ["/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 5 & done; wait"], asLimitedUser: true);
 
         Assert.NotEqual(0, exit);
         Assert.Contains("fork", Stderr, StringComparison.OrdinalIgnoreCase);
