@@ -621,9 +621,10 @@ internal sealed class CodeExecutionReconciler(
 
     private async Task<ReconcileResult> ExpireAsync(CodeExecution execution, CancellationToken cancellationToken)
     {
-        if (GitOpsTracking.KeepsFinished(execution.Metadata, execution.Spec.TtlSecondsAfterFinished))
+        if (GitOpsTracking.KeepsFinished(execution.Metadata, execution.Status?.Phase, execution.Spec.TtlSecondsAfterFinished))
         {
-            // A GitOps tool would re-create it at its next sync and the code would run again: no default TTL here.
+            // A GitOps tool would re-create it at its next sync and the code would run again: no default TTL here (a
+            // Rejected one ran nothing and is expired like any other).
             return ReconcileResult.Done;
         }
 

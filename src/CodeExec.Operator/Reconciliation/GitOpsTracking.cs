@@ -1,3 +1,4 @@
+using CodeExec.Api;
 using k8s.Models;
 
 namespace CodeExec.Operator.Reconciliation;
@@ -5,7 +6,9 @@ namespace CodeExec.Operator.Reconciliation;
 /// <summary>
 /// Recognises a CodeExecution that a GitOps tool applies and keeps in sync, from the tracking metadata the tool puts on
 /// every object it manages. Such an execution is not deleted by the default TTL: the tool would re-create it at its next
-/// sync (self-heal), and the code would run again, every TTL, for ever. A TTL the spec sets itself still applies.
+/// sync (self-heal), and the code would run again, every TTL, for ever. A TTL the spec sets itself still applies, and an
+/// execution Rejected at admission is never kept: nothing ran, so a re-create runs no code (it is rejected again), and
+/// anyone who may edit CodeExecutions can put these labels on them, which must not let them pile up past the TTL.
 /// </summary>
 /// <remarks>
 /// Sources: Argo CD's resource tracking (user-guide/resource_tracking: annotation <c>argocd.argoproj.io/tracking-id</c>,
@@ -48,9 +51,10 @@ internal static class GitOpsTracking
     }
 
     /// <summary>
-    /// True when the operator's default TTL must not delete the execution: it carries GitOps tracking metadata and its
-    /// spec sets no <c>ttlSecondsAfterFinished</c> of its own.
+    /// True when the operator's default TTL must not delete the finished execution: it carries GitOps tracking metadata,
+    /// its spec sets no <c>ttlSecondsAfterFinished</c> of its own, and its <paramref name="phase"/> (<c>status.phase</c>)
+    /// is not <see cref="ExecutionPhase.Rejected"/> (its code never ran).
     /// </summary>
-    public static bool KeepsFinished(V1ObjectMeta? metadata, int? specTtlSecondsAfterFinished) =>
-        specTtlSecondsAfterFinished is null && TrackedBy(metadata) is not null;
+    public static bool KeepsFinished(V1ObjectMeta? metadata, string? phase, int? specTtlSecondsAfterFinished) =>
+        specTtlSecondsAfterFinished is null && phase != ExecutionPhase.Rejected && TrackedBy(metadata) is not null;
 }

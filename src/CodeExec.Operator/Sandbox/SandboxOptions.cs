@@ -70,7 +70,8 @@ internal sealed class SandboxOptions
 
     /// <summary>
     /// Cluster maximum of <c>spec.ttlSecondsAfterFinished</c>: one day by default, at most the CRD's 30 days. A larger
-    /// value is Rejected at admission, and no finished or Rejected execution is kept longer than this.
+    /// value is Rejected at admission, and no finished or Rejected execution is kept longer than this, except one whose
+    /// code ran (not Rejected) that carries GitOps tracking metadata and sets no TTL of its own (see GitOpsTracking).
     /// </summary>
     public int MaxTtlSecondsAfterFinished { get; set; } = 24 * 3600;
 

@@ -1,3 +1,4 @@
+using CodeExec.Api;
 using CodeExec.Operator.Reconciliation;
 using CodeExec.Operator.Tests.Harness;
 using CodeExec.Testing.Kubelet.Scripted;
@@ -8,7 +9,8 @@ namespace CodeExec.Operator.Tests.Reconciliation;
 
 /// <summary>
 /// A CodeExecution a GitOps tool keeps in sync is not deleted by the default TTL: the tool would re-create it and the
-/// code would run again at every TTL. The operator runs here with a default TTL of one second.
+/// code would run again at every TTL; one Rejected at admission ran nothing and is deleted all the same. The operator
+/// runs here with a default TTL of one second.
 /// </summary>
 public sealed class GitOpsTrackingTests : IAsyncLifetime
 {
@@ -36,8 +38,14 @@ public sealed class GitOpsTrackingTests : IAsyncLifetime
         };
 
         Assert.Contains(tool, GitOpsTracking.TrackedBy(metadata), StringComparison.Ordinal);
-        Assert.True(GitOpsTracking.KeepsFinished(metadata, specTtlSecondsAfterFinished: null));
-        Assert.False(GitOpsTracking.KeepsFinished(metadata, specTtlSecondsAfterFinished: 60));
+        foreach (var ran in new[] { ExecutionPhase.Succeeded, ExecutionPhase.Failed, ExecutionPhase.TimedOut })
+        {
+            Assert.True(GitOpsTracking.KeepsFinished(metadata, ran, specTtlSecondsAfterFinished: null));
+            Assert.False(GitOpsTracking.KeepsFinished(metadata, ran, specTtlSecondsAfterFinished: 60));
+        }
+
+        // Nothing ran: a re-create runs no code, and the labels must not let tenants keep rejected executions.
+        Assert.False(GitOpsTracking.KeepsFinished(metadata, ExecutionPhase.Rejected, specTtlSecondsAfterFinished: null));
     }
 
     [Fact]
@@ -50,8 +58,8 @@ public sealed class GitOpsTrackingTests : IAsyncLifetime
         };
 
         Assert.Null(GitOpsTracking.TrackedBy(metadata));
-        Assert.False(GitOpsTracking.KeepsFinished(metadata, null));
-        Assert.False(GitOpsTracking.KeepsFinished(null, null));
+        Assert.False(GitOpsTracking.KeepsFinished(metadata, ExecutionPhase.Succeeded, null));
+        Assert.False(GitOpsTracking.KeepsFinished(null, ExecutionPhase.Succeeded, null));
     }
 
     [Fact]
@@ -76,5 +84,28 @@ public sealed class GitOpsTrackingTests : IAsyncLifetime
         Assert.NotNull(tracked);
         Assert.Equal("Succeeded", tracked.Status?.Phase);
         Assert.Null(await _cluster.GetPodAsync(podName)); // its children are cleaned up all the same
+    }
+
+    /// <summary>
+    /// Security review: anyone who may edit CodeExecutions can set the instance label; rejected executions carrying it
+    /// (for the namespace cap, say) must not pile up past the TTL.
+    /// </summary>
+    [Fact]
+    public async Task A_tracked_execution_that_was_rejected_is_deleted_after_the_default_TTL()
+    {
+        static void Instance(V1ObjectMeta m) => m.Labels = new Dictionary<string, string> { [GitOpsTracking.InstanceLabel] = "apps" };
+        static void Argo(V1ObjectMeta m) => m.Annotations = new Dictionary<string, string> { [GitOpsTracking.ArgoCdTrackingIdAnnotation] = "app:codeexec.dev/CodeExecution:default/" + m.Name };
+        _cluster.ScriptSandbox("tracked-ran", new ScriptedContainer(), "done\n");
+
+        await _cluster.CreateExecutionAsync("tracked-ran", metadata: Instance);
+        await _cluster.CreateExecutionAsync("label-rejected", spec => spec.Runtime = "cobol", metadata: Instance);
+        await _cluster.CreateExecutionAsync("argo-rejected", spec => spec.Runtime = "cobol", metadata: Argo);
+        Assert.Equal(ExecutionPhase.Rejected, (await _cluster.WaitForFinalAsync("label-rejected")).Status!.Phase);
+        Assert.Equal(ExecutionPhase.Succeeded, (await _cluster.WaitForFinalAsync("tracked-ran")).Status!.Phase);
+
+        await _cluster.WaitForAsync("label-rejected", e => e is null, what: "deletion of a rejected execution after the default TTL");
+        await _cluster.WaitForAsync("argo-rejected", e => e is null, what: "deletion of a rejected execution after the default TTL");
+        await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
+        Assert.NotNull(await _cluster.GetExecutionAsync("tracked-ran"));
     }
 }

@@ -32,7 +32,12 @@ public static class CacheTrimming
 
     /// <summary>
     /// Trims a CodeExecution: the metadata as <see cref="TrimMetadata"/>, and the outputs in status (up to 256 KiB
-    /// per stream each). What remains of the status (phase, exit code, byte counts, truncation flags) stays.
+    /// per stream each). What remains of the status (phase, exit code, byte counts, truncation flags) stays. Once the
+    /// execution is finished (<see cref="ExecutionPhase.IsFinal"/>), the spec's payload goes too: <c>code</c>,
+    /// <c>stdin</c>, <c>args</c>, <c>env</c> and <c>files</c> (together up to about 1 MiB, the object's size limit),
+    /// which only admission and rendering read, never the clean-up and TTL of a finished execution. The spec keeps
+    /// <c>runtime</c>, <c>codeFrom</c> (the kind of code object to delete), <c>network</c> (the NetworkPolicy's name),
+    /// <c>limits</c> and <c>ttlSecondsAfterFinished</c>.
     /// </summary>
     public static void TrimCodeExecution(CodeExecution execution)
     {
@@ -42,6 +47,15 @@ public static class CacheTrimming
         {
             status.Stdout = null;
             status.Stderr = null;
+        }
+
+        if (ExecutionPhase.IsFinal(execution.Status?.Phase) && execution.Spec is { } spec)
+        {
+            spec.Code = null;
+            spec.Stdin = null;
+            spec.Args = null;
+            spec.Env = null;
+            spec.Files = null;
         }
     }
 }

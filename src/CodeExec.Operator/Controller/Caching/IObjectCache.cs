@@ -6,7 +6,8 @@ namespace CodeExec.Operator.Controller.Caching;
 /// <summary>
 /// Read access to the in-memory copy of one watched kind, kept current by its watch. The objects are trimmed to what
 /// reconcile needs (see <see cref="CacheTrimming"/>): fields such as <c>managedFields</c> and, for a CodeExecution,
-/// <c>status.stdout</c>/<c>status.stderr</c> are absent; read the object from the API server when you need them.
+/// <c>status.stdout</c>/<c>status.stderr</c> are absent, and so is the spec's payload (code, stdin, args, env, files)
+/// once it has finished; read the object from the API server when you need them.
 /// The returned objects are shared: treat them as read-only.
 /// </summary>
 /// <typeparam name="TEntity">The watched kind.</typeparam>
