@@ -60,7 +60,7 @@ internal sealed class ExecutionMetrics
         _stageDuration = meter.CreateHistogram("codeexec.execution.stage.duration", "s",
             "Time from an execution's creation to each stage it reached, recorded when its final status is written.", advice: seconds);
         meter.CreateObservableGauge("codeexec.executions.queued",
-            () => _queued.Select(pair => new Measurement<long>(pair.Value, KeyValuePair.Create<string, object?>("namespace", pair.Key))),
+            () => OperatorTelemetry.Observe(_queued, "namespace"),
             "{execution}", "Executions waiting for a free slot of their namespace, as last seen.");
     }
 

@@ -48,9 +48,9 @@ internal sealed class ControllerMetrics
             "Time a key waited in the work queue until a worker took it, by controller.", advice: seconds);
         _watchRestarts = meter.CreateCounter<long>("codeexec.controller.watch_restarts", "{watch}",
             "Watches started again, by resource and reason (closed, expired, error).");
-        meter.CreateObservableGauge("codeexec.controller.workqueue_depth", () => Observe(_queueDepth, "controller"), "{key}",
+        meter.CreateObservableGauge("codeexec.controller.workqueue_depth", () => OperatorTelemetry.Observe(_queueDepth, "controller"), "{key}",
             "Keys waiting in the work queue for a worker, by controller.");
-        meter.CreateObservableGauge("codeexec.controller.cached_objects", () => Observe(_cachedObjects, "resource"), "{object}",
+        meter.CreateObservableGauge("codeexec.controller.cached_objects", () => OperatorTelemetry.Observe(_cachedObjects, "resource"), "{object}",
             "Objects held in the watch cache, by resource.");
         meter.CreateObservableGauge("codeexec.controller.leader", () => Interlocked.Read(ref _isLeader), null,
             "1 while this replica is the leader (always 1 when leader election is off), else 0.");
@@ -96,7 +96,4 @@ internal sealed class ControllerMetrics
 
     /// <summary>Sets whether this replica leads.</summary>
     public void SetLeader(bool isLeader) => Interlocked.Exchange(ref _isLeader, isLeader ? 1 : 0);
-
-    private static IEnumerable<Measurement<long>> Observe(ConcurrentDictionary<string, long> values, string label) =>
-        values.Select(pair => new Measurement<long>(pair.Value, KeyValuePair.Create<string, object?>(label, pair.Key)));
 }

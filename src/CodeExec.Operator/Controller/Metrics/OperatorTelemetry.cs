@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 
 namespace CodeExec.Operator.Controller.Metrics;
 
@@ -19,4 +21,8 @@ internal static class OperatorTelemetry
     /// <summary>Histogram buckets in seconds for durations from milliseconds to minutes.</summary>
     public static readonly IReadOnlyList<double> SecondsBuckets =
         [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
+    /// <summary>The measurements of an observable gauge kept as label value → value: one per entry, labelled <paramref name="label"/>.</summary>
+    public static IEnumerable<Measurement<long>> Observe(ConcurrentDictionary<string, long> values, string label) =>
+        values.Select(pair => new Measurement<long>(pair.Value, KeyValuePair.Create<string, object?>(label, pair.Key)));
 }
