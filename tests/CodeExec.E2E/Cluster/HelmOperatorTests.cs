@@ -21,7 +21,7 @@ public sealed class HelmOperatorTests
         Assert.Equal("install", arguments[0]);
         arguments[0] = "template";
 
-        var result = await Tool.RunAsync(helm, arguments, TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
+        var result = await ToolRunner.RunAsync(helm, arguments, RepositoryLayout.Find().Root, TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
 
         Assert.True(result.Succeeded, result.Output);
         Assert.Contains("image: localhost:5000/codeexec-operator:0.10\n", result.Stdout, StringComparison.Ordinal);

@@ -42,7 +42,7 @@ internal sealed class HelmOperator(string helm, string kubeconfig, string releas
         try
         {
             var arguments = InstallArguments(release, layout, @namespace, kubeconfig, image, await ExistingObjectValuesAsync(client, cancellationToken));
-            var result = await Tool.RunAsync(helm, arguments, TimeSpan.FromMinutes(3), cancellationToken);
+            var result = await ToolRunner.RunAsync(helm, arguments, RepositoryLayout.Find().Root, TimeSpan.FromMinutes(3), cancellationToken);
             if (!result.Succeeded)
             {
                 throw new InvalidOperationException($"helm install {release} failed ({result.ExitCode}): {result.Output}");
@@ -151,8 +151,8 @@ internal sealed class HelmOperator(string helm, string kubeconfig, string releas
     /// <summary>helm uninstall (waiting for the objects to go), then the namespace is deleted.</summary>
     public async ValueTask DisposeAsync()
     {
-        await Tool.RunAsync(helm, ["uninstall", release, "--namespace", @namespace, "--kubeconfig", kubeconfig, "--wait", "--timeout", "2m"],
-            TimeSpan.FromMinutes(3), CancellationToken.None);
+        await ToolRunner.RunAsync(helm, ["uninstall", release, "--namespace", @namespace, "--kubeconfig", kubeconfig, "--wait", "--timeout", "2m"],
+            RepositoryLayout.Find().Root, TimeSpan.FromMinutes(3), CancellationToken.None);
         await Namespaces.DeleteAsync(client, @namespace, TimeSpan.FromMinutes(2));
     }
 }

@@ -1,3 +1,4 @@
+using CodeExec.Testing.Tools;
 using Xunit;
 
 namespace CodeExec.Operator.Tests.Deploy;

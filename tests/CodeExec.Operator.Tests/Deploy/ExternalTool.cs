@@ -1,14 +1,7 @@
-using System.Diagnostics;
 using CodeExec.Testing.Tools;
 using Xunit;
 
 namespace CodeExec.Operator.Tests.Deploy;
-
-/// <summary>The result of running a command-line tool to completion.</summary>
-internal sealed record ToolResult(int ExitCode, string Stdout, string Stderr)
-{
-    public bool Succeeded => ExitCode == 0;
-}
 
 /// <summary>Runs command-line tools (kubectl, helm): the ones hack/tools.sh caches, else the ones on PATH.</summary>
 internal static class ExternalTool
@@ -28,25 +21,7 @@ internal static class ExternalTool
         return path;
     }
 
-    /// <summary>Runs the tool in the repository root and waits for it to exit.</summary>
-    public static ToolResult Run(string executable, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(executable)
-        {
-            WorkingDirectory = RepositoryFiles.Root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {executable}");
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return new ToolResult(process.ExitCode, stdout, stderr.GetAwaiter().GetResult());
-    }
+    /// <summary>Runs the tool in the repository root and waits for it to exit (at most 10 minutes).</summary>
+    public static ToolResult Run(string executable, params string[] arguments) =>
+        ToolRunner.RunAsync(executable, arguments, RepositoryFiles.Root, TimeSpan.FromMinutes(10), CancellationToken.None).GetAwaiter().GetResult();
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CodeExec.Testing.Tools;
 using Xunit;
 
 namespace CodeExec.Operator.Tests.Deploy;

@@ -7,6 +7,7 @@ using CodeExec.Operator.Reconciliation;
 using CodeExec.Operator.Sandbox;
 using CodeExec.Operator.Tests.Harness;
 using CodeExec.Testing.RealApiServer;
+using CodeExec.Testing.Tools;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Time.Testing;
@@ -204,40 +205,9 @@ public sealed partial class ReadmeCommandTests(EmptyRealApiServer fixture) : ICl
             ApiConstants.CodeExecutionPlural, "hello-python", cancellationToken: Cancel);
     }
 
-    private static async Task<ToolResult> ShellAsync(string command, Dictionary<string, string> environment, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo("bash")
-        {
-            WorkingDirectory = RepositoryFiles.Root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(command);
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start bash");
-        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
-        timeoutSource.CancelAfter(timeout);
-        var stdout = process.StandardOutput.ReadToEndAsync(timeoutSource.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeoutSource.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeoutSource.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return new ToolResult(process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<ToolResult> ShellAsync(string command, Dictionary<string, string> environment, TimeSpan timeout) =>
+        ToolRunner.RunAsync("bash", ["-c", command], RepositoryFiles.Root, timeout, Cancel,
+            new Dictionary<string, string>(environment) { ["MSBUILDDISABLENODEREUSE"] = "1" });
 
     [GeneratedRegex(@"^```sh\n(?<body>.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)]
     private static partial Regex ShellBlock();

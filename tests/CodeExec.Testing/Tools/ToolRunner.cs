@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using CodeExec.DevCluster.Cluster;
 
-namespace CodeExec.E2E.Cluster;
+namespace CodeExec.Testing.Tools;
 
 /// <summary>The result of a command-line tool run to completion.</summary>
 /// <param name="ExitCode">The process exit code.</param>
@@ -15,18 +14,26 @@ public sealed record ToolResult(int ExitCode, string Stdout, string Stderr)
     public string Output => (Stderr.Trim().Length > 0 ? Stderr : Stdout).Trim();
 }
 
-/// <summary>Runs a command-line tool (helm) in the repository root, with a deadline.</summary>
-internal static class Tool
+/// <summary>Runs command-line tools (helm, kubectl, shellcheck, bash) for the tests, with a deadline.</summary>
+public static class ToolRunner
 {
     /// <summary>
-    /// Runs <paramref name="executable"/> with <paramref name="arguments"/> and waits for it, at most
-    /// <paramref name="timeout"/>; on timeout the process tree is killed and <see cref="TimeoutException"/> thrown.
+    /// Runs <paramref name="executable"/> with <paramref name="arguments"/> in <paramref name="workingDirectory"/>, with
+    /// <paramref name="environment"/> added to this process's environment, and waits for it at most
+    /// <paramref name="timeout"/>; then the process tree is killed and <see cref="TimeoutException"/> thrown
+    /// (<see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> ended the wait).
     /// </summary>
-    public static async Task<ToolResult> RunAsync(string executable, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<ToolResult> RunAsync(
+        string executable,
+        IEnumerable<string> arguments,
+        string workingDirectory,
+        TimeSpan timeout,
+        CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(executable)
         {
-            WorkingDirectory = RepositoryLayout.Find().Root,
+            WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -34,6 +41,11 @@ internal static class Tool
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
         }
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {executable}");
