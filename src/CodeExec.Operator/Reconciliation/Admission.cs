@@ -422,7 +422,8 @@ internal static class Admission
             errors.Add($"the runtime {runtimeName} has an invalid egress.allowedCIDRs entry: {invalid}");
         }
 
-        var clusterNetworks = EgressAddresses.ParseCidrs(options.ClusterCIDRs).Networks;
+        // Only the resolved addresses are classified: the checks before resolving (every queued recheck) skip the parse.
+        List<IPNetwork> clusterNetworks = resolve ? EgressAddresses.ParseCidrs(options.ClusterCIDRs).Networks : [];
         var allowed = new HashSet<string>(policy.AllowedHosts ?? [], StringComparer.OrdinalIgnoreCase);
         foreach (var host in hosts.Distinct(StringComparer.OrdinalIgnoreCase))
         {

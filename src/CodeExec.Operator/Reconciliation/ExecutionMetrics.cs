@@ -47,7 +47,7 @@ internal sealed class ExecutionMetrics
         ArgumentNullException.ThrowIfNull(meterFactory);
         _runtimes = runtimes;
         var meter = meterFactory.Create(OperatorTelemetry.Name);
-        var seconds = new InstrumentAdvice<double> { HistogramBucketBoundaries = OperatorTelemetry.SecondsBuckets };
+        var seconds = OperatorTelemetry.SecondsAdvice;
         _started = meter.CreateCounter<long>("codeexec.executions.started", "{execution}",
             "Executions whose sandbox Pod was created, by runtime.");
         _podsCreated = meter.CreateCounter<long>("codeexec.sandbox.pods.created", "{pod}", "Sandbox Pods created.");

@@ -123,20 +123,6 @@ internal sealed record NamespaceLimits(int MaxActive, decimal? MaxCpu, decimal? 
     private static string RaiseIgnored(string annotation, string? text) =>
         $"annotation {annotation}=\"{text}\" would raise the operator's limit and is ignored (Operator:Executions:NamespaceAnnotationsMayRaise is off)";
 
-    private static decimal? Parse(string text)
-    {
-        try
-        {
-            var value = new ResourceQuantity(text.Trim()).ToDecimal();
-            return value >= 0 ? value : null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-        catch (ArgumentException)
-        {
-            return null;
-        }
-    }
+    private static decimal? Parse(string text) =>
+        Quantities.TryParse(text.Trim(), out var value) && value >= 0 ? value : null;
 }

@@ -14,6 +14,24 @@ internal static class Quantities
         return left.ToDecimal().CompareTo(right.ToDecimal());
     }
 
+    /// <summary>
+    /// The numeric value of <paramref name="text"/> as a Kubernetes quantity (<c>1500m</c>, <c>8Gi</c>); false when it
+    /// does not parse (the client library throws <see cref="FormatException"/> or <see cref="ArgumentException"/>).
+    /// </summary>
+    public static bool TryParse(string text, out decimal value)
+    {
+        try
+        {
+            value = new ResourceQuantity(text).ToDecimal();
+            return true;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            value = 0;
+            return false;
+        }
+    }
+
     /// <summary>The quantity as whole bytes (or units), rounded up.</summary>
     public static long ToInt64Ceiling(ResourceQuantity quantity)
     {

@@ -214,16 +214,13 @@ internal sealed class SandboxOptions
 
     private static void CheckQuantity(List<string> errors, string name, string value)
     {
-        try
-        {
-            if (new ResourceQuantity(value).ToDecimal() <= 0)
-            {
-                errors.Add($"Sandbox:{name} must be greater than 0");
-            }
-        }
-        catch (Exception e) when (e is FormatException or ArgumentException)
+        if (!Reconciliation.Quantities.TryParse(value, out var parsed))
         {
             errors.Add($"Sandbox:{name} '{value}' is not a Kubernetes quantity");
+        }
+        else if (parsed <= 0)
+        {
+            errors.Add($"Sandbox:{name} must be greater than 0");
         }
     }
 }

@@ -28,7 +28,7 @@ internal sealed class KubernetesApiMetricsHandler : DelegatingHandler
             "Requests of the operator's Kubernetes client, by verb, resource and HTTP status code.");
         _duration = meter.CreateHistogram("codeexec.kubernetes.api.request.duration", "s",
             "Time until the API server's response headers arrived, by verb and resource.",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = OperatorTelemetry.SecondsBuckets });
+            advice: OperatorTelemetry.SecondsAdvice);
     }
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)

@@ -35,7 +35,7 @@ internal sealed class ControllerMetrics
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(OperatorTelemetry.Name);
-        var seconds = new InstrumentAdvice<double> { HistogramBucketBoundaries = OperatorTelemetry.SecondsBuckets };
+        var seconds = OperatorTelemetry.SecondsAdvice;
         _reconciles = meter.CreateCounter<long>("codeexec.controller.reconcile", "{reconcile}",
             "Reconciles run, by controller and result (success, requeue, error).");
         _reconcileErrors = meter.CreateCounter<long>("codeexec.controller.reconcile.errors", "{reconcile}",

@@ -22,6 +22,9 @@ internal static class OperatorTelemetry
     public static readonly IReadOnlyList<double> SecondsBuckets =
         [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
+    /// <summary>The advice every duration histogram is created with: <see cref="SecondsBuckets"/> as its bucket boundaries.</summary>
+    public static InstrumentAdvice<double> SecondsAdvice => new() { HistogramBucketBoundaries = SecondsBuckets };
+
     /// <summary>The measurements of an observable gauge kept as label value → value: one per entry, labelled <paramref name="label"/>.</summary>
     public static IEnumerable<Measurement<long>> Observe(ConcurrentDictionary<string, long> values, string label) =>
         values.Select(pair => new Measurement<long>(pair.Value, KeyValuePair.Create<string, object?>(label, pair.Key)));
