@@ -102,14 +102,21 @@ public sealed class NamespaceQueueTests
             ["Operator:Executions:MaxActivePerNamespace"] = "1",
             ["Operator:Executions:QueuedRecheckInterval"] = "00:10:00",
         });
-        cluster.ScriptSandbox("e0", new ScriptedContainer { Duration = TimeSpan.FromSeconds(1) }, "0\n");
+        // e0 holds the only slot until all four others wait together, so the order they start in is the queue's.
+        cluster.ScriptSandbox("e0", new ScriptedContainer { Duration = TimeSpan.FromSeconds(6) }, "0\n");
         await cluster.CreateExecutionAsync("e0");
         await cluster.WaitForPhaseAsync("e0", ExecutionPhase.Running);
         for (var i = 1; i <= 4; i++)
         {
-            cluster.ScriptSandbox("e" + i, new ScriptedContainer { Duration = TimeSpan.FromMilliseconds(200) }, i + "\n");
+            // Each runs over a second, so their start times differ even at whole-second precision.
+            cluster.ScriptSandbox("e" + i, new ScriptedContainer { Duration = TimeSpan.FromMilliseconds(1100) }, i + "\n");
             await cluster.CreateExecutionAsync("e" + i);
             await Task.Delay(1100, Ct); // creationTimestamp has whole seconds
+        }
+
+        foreach (var name in new[] { "e1", "e2", "e3", "e4" })
+        {
+            Assert.Equal(ExecutionPhase.Queued, (await cluster.WaitForAsync(name, e => e?.Status?.Phase is not null, what: "a phase"))!.Status!.Phase);
         }
 
         var started = new List<(string Name, DateTime Started)>();
