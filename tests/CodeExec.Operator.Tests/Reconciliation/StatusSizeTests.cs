@@ -135,6 +135,8 @@ public sealed class StatusSizeTests
 
         var fallback = FinalStatusBuilder.WithoutOutput(full, "413", 1, Clock());
 
+        Assert.EndsWith("; the output could not be stored in status: the API server refused it (413)", fallback.Message, StringComparison.Ordinal);
+        Assert.Equal(fallback.Message, fallback.Conditions!.Single(c => c.Type == ConditionTypes.Finished).Message);
         Assert.All(properties.Where(p => !rewritten.Contains(p.Name)), property =>
             Assert.True(output.Contains(property.Name) ? property.GetValue(fallback) is null : Equals(property.GetValue(full), property.GetValue(fallback)),
                 $"{property.Name}: {property.GetValue(full)} became {property.GetValue(fallback) ?? "null"}"));

@@ -298,7 +298,9 @@ public sealed class AttackSuiteTests(AttackSuiteFixture fixture) : IClassFixture
         Assert.Equal(8, lines.Length);
         Assert.All(lines, line => Assert.Matches(" (EROFS|EACCES|EPERM)$", line));
         Assert.DoesNotContain("CREATED", status.Stdout, StringComparison.Ordinal);
-        foreach (var folder in new[] { "/", "/code", "/usr", "/etc", "/codeexec/bin", "/codeexec/in" })
+        // The host folders the sandbox's root shares (the host filesystem stands in for the image); /code and /codeexec
+        // exist only inside the sandbox, so the stdout check above is what covers them.
+        foreach (var folder in new[] { "/", "/usr", "/etc" })
         {
             Assert.False(File.Exists(Path.Combine(folder, fixture.Marker)), folder);
         }

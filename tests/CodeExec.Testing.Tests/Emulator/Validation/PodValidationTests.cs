@@ -212,6 +212,8 @@ public sealed partial class PodValidationTests : EmulatorTest
             "spec.HostPID", "FieldValueForbidden", "Forbidden: when `pod.Spec.HostUsers` is false");
         await AssertRefusedAsync(Pod(s => { s["hostUsers"] = false; s["hostIPC"] = true; }),
             "spec.HostIPC", "FieldValueForbidden", "Forbidden: when `pod.Spec.HostUsers` is false");
+        await AssertRefusedAsync(Pod(s => { s["hostUsers"] = false; s["hostNetwork"] = true; }),
+            "spec.hostNetwork", "FieldValueForbidden", "Forbidden: when `pod.Spec.HostUsers` is false");
     }
 
     [Fact]

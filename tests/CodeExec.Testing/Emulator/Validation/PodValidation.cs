@@ -326,7 +326,6 @@ internal static partial class PodValidation
         }
     }
 
-    /// <summary><c>validatePodHostNetworkDeps</c>: with hostNetwork, every hostPort equals its containerPort.</summary>
     /// <summary>
     /// <c>validateHostUsers</c> (pkg/apis/core/validation/validation.go, called from <c>ValidatePodSpec</c> after
     /// <c>validateWindowsHostProcessPod</c>): with <c>hostUsers: false</c> the Pod may not share the node's network, PID
@@ -348,6 +347,7 @@ internal static partial class PodValidation
         }
     }
 
+    /// <summary><c>validatePodHostNetworkDeps</c>: with hostNetwork, every hostPort equals its containerPort.</summary>
     private static void ValidatePodHostNetworkDeps(JsonObject spec, string path, List<FieldError> errors)
     {
         if (Bool(spec, "hostNetwork") != true)
